@@ -1,0 +1,198 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one sysfs access layer of the collection (PRIVATE to the collection).
+
+Every read and write the collection makes goes through ``Sysfs``. It is rooted like
+mdevctl's environment root: all paths are relative to ``root`` (``/sys`` on a real host, a
+simulated tree in tests), links are resolved, and a path whose resolution leaves the root is
+refused. Failures come back as ``SysfsError`` values carrying the errno name and the path, so
+a scan can record them and go on; nothing here raises on an I/O error.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+
+
+# sysfs_emit() never returns more than PAGE_SIZE; the migration-version RFC bounds values by
+# PATH_MAX. Both are 4096, so one read of one byte more tells a legal value from an oversized one.
+MAX_VALUE_BYTES = 4096
+
+# errno names used for refusals that are not a syscall's own errno.
+EOUTSIDE = "EXDEV"      # the path resolves outside the root
+EDECODE = "EILSEQ"      # the value is not valid UTF-8
+ETOOBIG = "EOVERFLOW"   # the value is longer than MAX_VALUE_BYTES
+ENOTINT = "EINVAL"      # the value should be an integer and is not
+
+
+def errno_name(number):
+    """Symbolic name of an errno number (``EIO``), or ``E<number>`` when unknown."""
+    return errno.errorcode.get(number, "E%s" % number)
+
+
+def _close(fd):
+    # close(2) on a sysfs attribute has nothing left to report once the read or write has
+    # returned; an error here must not mask the answer the kernel already gave.
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+class SysfsError:
+    """An attribute that could not be read or written: where, which errno, and why."""
+
+    __slots__ = ("path", "errno", "message")
+
+    def __init__(self, path, errno_, message):
+        self.path = path
+        self.errno = errno_
+        self.message = message
+
+    @classmethod
+    def from_oserror(cls, path, exc):
+        return cls(path, errno_name(exc.errno), exc.strerror or str(exc))
+
+    def as_dict(self):
+        return {"path": self.path, "errno": self.errno, "message": self.message}
+
+    def __repr__(self):
+        return "SysfsError(%r, %r, %r)" % (self.path, self.errno, self.message)
+
+
+class Sysfs:
+    """Rooted, bounded, link-checking access to a sysfs tree.
+
+    Paths given to the methods are relative to the root (``class/mdev_bus``); the paths in
+    results and errors are absolute, as a user would ``cat`` them.
+    """
+
+    def __init__(self, root="/sys"):
+        self.root = os.path.realpath(root)
+
+    # -- paths -----------------------------------------------------------------------------
+
+    def abspath(self, relpath):
+        """Absolute, unresolved path of ``relpath`` under the root."""
+        return os.path.join(self.root, relpath.lstrip("/")) if relpath else self.root
+
+    def _inside(self, real):
+        return real == self.root or real.startswith(self.root.rstrip("/") + "/")
+
+    def resolve(self, relpath):
+        """Resolve every link in ``relpath``.
+
+        Returns ``(relative_real_path, None)``, or ``(None, SysfsError)`` when the resolution
+        leaves the root.
+        """
+        path = self.abspath(relpath)
+        real = os.path.realpath(path)
+        if not self._inside(real):
+            return None, SysfsError(path, EOUTSIDE, "resolves to %s, outside the sysfs root %s" % (real, self.root))
+        return os.path.relpath(real, self.root), None
+
+    def exists(self, relpath):
+        """True when the entry exists (a dangling link counts as absent)."""
+        return os.path.exists(self.abspath(relpath))
+
+    def link_name(self, relpath):
+        """Base name of what the link ``relpath`` points to, checked to stay inside the root.
+
+        Returns ``(name, None)``, ``(None, None)`` when there is no such link, or
+        ``(None, SysfsError)`` when it is dangling or escapes.
+        """
+        path = self.abspath(relpath)
+        if not os.path.islink(path):
+            return None, None
+        real, err = self.resolve(relpath)
+        if err:
+            return None, err
+        if not os.path.exists(self.abspath(real)):
+            return None, SysfsError(path, "ENOENT", "dangling link to %s" % os.readlink(path))
+        return os.path.basename(real), None
+
+    def listdir(self, relpath):
+        """Sorted entries of a directory: ``(names, None)`` or ``(None, SysfsError)``.
+
+        A directory that does not exist is an empty list: absence of an optional part of the
+        ABI (no ``class/mdev_bus`` on a host without mdev) is not an error.
+        """
+        real, err = self.resolve(relpath)
+        if err:
+            return None, err
+        path = self.abspath(real)
+        try:
+            return sorted(os.listdir(path)), None
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return [], None
+            return None, SysfsError.from_oserror(self.abspath(relpath), exc)
+
+    # -- values ----------------------------------------------------------------------------
+
+    def read(self, relpath):
+        """Read one attribute with one bounded ``read(2)``.
+
+        Returns ``(text, None)`` with one trailing newline stripped, or ``(None, SysfsError)``:
+        the syscall's errno, ``EXDEV`` for a path outside the root, ``EILSEQ`` for bytes that
+        are not UTF-8, ``EOVERFLOW`` for more than 4096 bytes.
+        """
+        shown = self.abspath(relpath)
+        real, err = self.resolve(relpath)
+        if err:
+            return None, err
+        try:
+            fd = os.open(self.abspath(real), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            try:
+                data = os.read(fd, MAX_VALUE_BYTES + 1)
+            finally:
+                _close(fd)
+        except OSError as exc:
+            return None, SysfsError.from_oserror(shown, exc)
+        if len(data) > MAX_VALUE_BYTES:
+            return None, SysfsError(shown, ETOOBIG, "value is longer than %d bytes" % MAX_VALUE_BYTES)
+        try:
+            text = data.decode("utf-8", "strict")
+        except UnicodeDecodeError as exc:
+            return None, SysfsError(shown, EDECODE, "value is not valid UTF-8 (byte %d)" % exc.start)
+        if text.endswith("\n"):
+            text = text[:-1]
+        return text, None
+
+    def read_int(self, relpath):
+        """Read an integer attribute: ``(int, None)`` or ``(None, SysfsError)``."""
+        text, err = self.read(relpath)
+        if err:
+            return None, err
+        try:
+            return int(text.strip(), 0), None
+        except ValueError:
+            return None, SysfsError(self.abspath(relpath), ENOTINT, "value %r is not an integer" % text[:64])
+
+    def write_once(self, relpath, data):
+        """Write ``data`` (bytes) with exactly one unbuffered ``write(2)``.
+
+        The descriptor is opened write-only without ``O_CREAT`` or ``O_TRUNC`` (sysfs has
+        neither), and nothing is retried: the kernel's answer to this one call is the result.
+        Returns ``(bytes_written, None)`` or ``(None, SysfsError)``.
+        """
+        shown = self.abspath(relpath)
+        real, err = self.resolve(relpath)
+        if err:
+            return None, err
+        try:
+            fd = os.open(self.abspath(real), os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            return None, SysfsError.from_oserror(shown, exc)
+        try:
+            return os.write(fd, data), None
+        except OSError as exc:
+            return None, SysfsError.from_oserror(shown, exc)
+        finally:
+            _close(fd)

@@ -1,0 +1,83 @@
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""FUSE front end of a ``HostModel``: forwards each syscall and turns OSError into the errno."""
+
+import errno
+import stat
+import time
+
+import mfusepy
+
+from .model import Attr
+
+
+class FuseOps(mfusepy.Operations):
+    use_ns = True
+
+    def __init__(self, model):
+        self.model = model
+        self.now = int(time.time() * 1e9)
+
+    def _call(self, func, *args):
+        try:
+            return func(*args)
+        except OSError as exc:
+            raise mfusepy.FuseOSError(exc.errno or errno.EIO)
+
+    def getattr(self, path, fh=None):
+        entry = self._call(self.model.lookup, path)
+        base = {"st_uid": 0, "st_gid": 0, "st_atime": self.now, "st_mtime": self.now, "st_ctime": self.now}
+        if entry == "dir":
+            base.update(st_mode=stat.S_IFDIR | 0o755, st_nlink=2, st_size=0)
+        elif isinstance(entry, tuple):
+            base.update(st_mode=stat.S_IFLNK | 0o777, st_nlink=1, st_size=len(entry[1]))
+        else:
+            # sysfs reports every attribute as 4096 bytes long, whatever it holds.
+            base.update(st_mode=stat.S_IFREG | entry.mode, st_nlink=1, st_size=4096)
+        return base
+
+    def readdir(self, path, fh):
+        return [".", ".."] + self._call(self.model.readdir, path)
+
+    def readlink(self, path):
+        return self._call(self.model.readlink, path)
+
+    def open(self, path, flags):
+        self._call(self.model.open, path, flags)
+        return 0
+
+    def read(self, path, size, offset, fh):
+        return self._call(self.model.read, path, size, offset)
+
+    def write(self, path, data, offset, fh):
+        return self._call(self.model.write, path, data)
+
+    def truncate(self, path, length, fh=None):
+        # The shell's "echo x > attr" opens with O_TRUNC; sysfs ignores the truncation.
+        entry = self._call(self.model.lookup, path)
+        if not isinstance(entry, Attr) or entry.on_write is None:
+            raise mfusepy.FuseOSError(errno.EACCES)
+        return 0
+
+    def statfs(self, path):
+        return {"f_bsize": 4096, "f_namemax": 255}
+
+
+def serve(model, mountpoint):
+    """Mount ``model`` at ``mountpoint`` and serve until unmounted or signalled (SIGTERM, SIGINT)."""
+    mfusepy.FUSE(
+        FuseOps(model),
+        mountpoint,
+        foreground=True,
+        nothreads=True,
+        # Every read and write goes to the model as one call, as on sysfs, and nothing is
+        # cached, so a changed value (available_instances after create) is seen at once.
+        direct_io=True,
+        attr_timeout=0,
+        entry_timeout=0,
+        negative_timeout=0,
+        fsname="mdev-sim",
+        subtype="mdevsim",
+        allow_other=True,
+    )

@@ -1,0 +1,458 @@
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One simulated host: the kernel's mdev sysfs layout and semantics, built from a fleet description.
+
+The model is independent of FUSE: ``HostModel`` answers lookup/read/write/readdir/readlink
+calls with bytes or an ``OSError`` carrying the errno the kernel would give, and ``FuseOps``
+(``fusefs.py``) only forwards to it. ``materialize`` writes the same tree as plain files.
+"""
+
+import errno
+import fnmatch
+import json
+import os
+import threading
+import time
+import uuid as uuidlib
+
+import yaml
+
+FLEET_FORMAT = 1
+PCI_ROOT = "devices/pci0000:00"
+VERSION_ATTRS = ("migration_version", "version")
+MAX_VERSION_BYTES = 4096
+OPS = ("getattr", "readdir", "readlink", "open", "read", "write", "any")
+
+
+class FleetError(ValueError):
+    """The fleet description is malformed; the message names the offending key."""
+
+
+def _err(code):
+    return OSError(code, os.strerror(code))
+
+
+def _errno_number(name, where):
+    code = getattr(errno, str(name), None)
+    if not isinstance(code, int):
+        raise FleetError("%s: unknown errno name %r" % (where, name))
+    return code
+
+
+class Attr:
+    """A sysfs attribute: how it reads and how it takes a write."""
+
+    def __init__(self, value=None, mode=0o444, on_write=None, read_errno=None):
+        self.value = value          # str, bytes or a callable returning either
+        self.mode = mode
+        self.on_write = on_write    # callable(bytes) -> int, or None for read-only
+        self.read_errno = read_errno
+
+    def content(self):
+        if self.read_errno:
+            raise _err(self.read_errno)
+        value = self.value() if callable(self.value) else self.value
+        if isinstance(value, bytes):
+            return value
+        return ("%s\n" % value).encode("utf-8")
+
+
+class Fault:
+    def __init__(self, spec, where):
+        if not isinstance(spec, dict) or "path" not in spec:
+            raise FleetError("%s: a fault needs at least a 'path'" % where)
+        self.path = str(spec["path"]).strip("/")
+        # An errno fault fails reads by default: the attribute is listed and stat()s like a
+        # real one, as sysfs attributes whose show() fails do.
+        self.op = spec.get("op", "read")
+        if self.op not in OPS:
+            raise FleetError("%s: op %r is not one of %s" % (where, self.op, ", ".join(OPS)))
+        self.errno = _errno_number(spec["errno"], where) if spec.get("errno") else None
+        self.after = int(spec.get("after", 0))
+        self.delay = float(spec.get("delay", 0))
+        self.vanish = bool(spec.get("vanish", False))
+        self.short_write = spec.get("short_write")
+        self.value = None
+        if "value_hex" in spec:
+            self.value = bytes.fromhex(str(spec["value_hex"]))
+        elif "value_repeat" in spec:
+            rep = spec["value_repeat"]
+            self.value = str(rep.get("char", "a")).encode("utf-8") * int(rep["count"])
+        elif "value" in spec:
+            self.value = str(spec["value"]).encode("utf-8")
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def matches(self, path, op):
+        if self.vanish:
+            # Listed by readdir, gone for everything else.
+            return op != "readdir" and fnmatch.fnmatchcase(path, self.path)
+        return (self.op in ("any", op)) and fnmatch.fnmatchcase(path, self.path)
+
+    def armed(self):
+        """Count a matching call; True once ``after`` calls have gone through unharmed."""
+        with self.lock:
+            self.calls += 1
+            return self.calls > self.after
+
+
+def _pci_files(ident, numa_node):
+    files = {}
+    for key, name in (("vendor_id", "vendor"), ("device_id", "device"),
+                      ("subsystem_vendor_id", "subsystem_vendor"), ("subsystem_device_id", "subsystem_device")):
+        files[name] = "0x%s" % str(ident.get(key, "0000")).lower()
+    files["revision"] = "0x%s" % str(ident.get("revision", "00")).lower()
+    files["numa_node"] = str(numa_node if numa_node is not None else -1)
+    return files
+
+
+class HostModel:
+    """The sysfs tree of one simulated host, with the kernel's semantics and injected faults."""
+
+    def __init__(self, name, spec, write_log=None):
+        if not isinstance(spec, dict):
+            raise FleetError("hosts.%s: must be a mapping" % name)
+        self.name = name
+        self.spec = spec
+        self.write_log = write_log
+        self.lock = threading.RLock()
+        self.faults = [Fault(f, "hosts.%s.faults[%d]" % (name, i)) for i, f in enumerate(spec.get("faults") or [])]
+        self.state = {}         # (parent, type) -> {"available": int, "devices": [uuid]}
+        self.devices = {}       # uuid -> {"parent", "type", "migration"}
+        self._init_state()
+        self.build()
+        for fault in self.faults:
+            # Faults may name a path through links (class/mdev_bus/...); FUSE sees only the
+            # resolved path, so resolve plain paths once here. Glob patterns match resolved paths.
+            if not any(c in fault.path for c in "*?["):
+                fault.path = self.canonical(fault.path)
+
+    # -- description -> state --------------------------------------------------------------
+
+    def _init_state(self):
+        for pname, parent in (self.spec.get("parents") or {}).items():
+            for tid, t in ((parent or {}).get("types") or {}).items():
+                self.state[(pname, tid)] = {"available": int(t.get("available_instances", 0)), "devices": []}
+        for uuid, dev in (self.spec.get("devices") or {}).items():
+            where = "hosts.%s.devices.%s" % (self.name, uuid)
+            if not isinstance(dev, dict) or "parent" not in dev or "type" not in dev:
+                raise FleetError("%s: needs 'parent' and 'type'" % where)
+            key = (dev["parent"], dev["type"])
+            if key not in self.state:
+                raise FleetError("%s: parent %r has no type %r" % (where, dev["parent"], dev["type"]))
+            self.state[key]["devices"].append(str(uuid))
+            self.devices[str(uuid)] = {"parent": dev["parent"], "type": dev["type"], "migration": dev.get("migration")}
+
+    def parent_dir(self, pname, parent):
+        if (parent or {}).get("bus", "pci") == "pci":
+            return "%s/%s" % (PCI_ROOT, pname)
+        return "devices/virtual/%s/%s" % ((parent or {}).get("class", pname), pname)
+
+    # -- tree ------------------------------------------------------------------------------
+
+    def build(self):
+        """(Re)build the entry table from the current state."""
+        with self.lock:
+            self.entries = {"": "dir"}
+            self._add_file("kernel/osrelease", Attr(str(self.spec.get("kernel_release", "6.8.0-sim"))))
+            self._add_dir("class/mdev_bus")
+            self._add_dir("bus/mdev/devices")
+            self._add_dir("bus/pci/devices")
+            for pname, parent in (self.spec.get("parents") or {}).items():
+                self._build_parent(str(pname), parent or {})
+            gpus = ((self.spec.get("vendor_vfio") or {}).get("gpus") or {})
+            for bdf, gpu in gpus.items():
+                self._build_gpu(str(bdf), gpu or {})
+
+    def _add_dir(self, path):
+        parts = path.split("/")
+        for i in range(1, len(parts) + 1):
+            self.entries.setdefault("/".join(parts[:i]), "dir")
+
+    def _add_file(self, path, attr):
+        self._add_dir(os.path.dirname(path))
+        self.entries[path] = attr
+
+    def _add_link(self, path, target):
+        self._add_dir(os.path.dirname(path))
+        self.entries[path] = ("link", os.path.relpath(target, os.path.dirname(path)))
+
+    def _driver(self, dev_dir, driver, version, bus="pci"):
+        if not driver:
+            return
+        self._add_link("%s/driver" % dev_dir, "bus/%s/drivers/%s" % (bus, driver))
+        self._add_link("bus/%s/drivers/%s/module" % (bus, driver), "module/%s" % driver)
+        if version is not None:
+            self._add_file("module/%s/version" % driver, Attr(str(version)))
+        else:
+            self._add_dir("module/%s" % driver)
+
+    def _build_parent(self, pname, parent):
+        pdir = self.parent_dir(pname, parent)
+        self._add_link("class/mdev_bus/%s" % pname, pdir)
+        if parent.get("bus", "pci") == "pci":
+            self._add_link("bus/pci/devices/%s" % pname, pdir)
+            self._add_link("%s/subsystem" % pdir, "bus/pci")
+            self._add_dir("bus/pci/drivers")
+            for name, value in _pci_files(parent.get("pci") or {}, parent.get("numa_node")).items():
+                self._add_file("%s/%s" % (pdir, name), Attr(value))
+            self._driver(pdir, parent.get("driver"), parent.get("driver_version"))
+        else:
+            cls = parent.get("class", pname)
+            self._add_dir("class/%s" % cls)
+            self._add_link("%s/subsystem" % pdir, "class/%s" % cls)
+        for tid, t in (parent.get("types") or {}).items():
+            self._build_type(pname, pdir, str(tid), t or {})
+
+    def _build_type(self, pname, pdir, tid, t):
+        tdir = "%s/mdev_supported_types/%s" % (pdir, tid)
+        state = self.state[(pname, tid)]
+        self._add_file("%s/name" % tdir, Attr(t.get("name", tid)))
+        if t.get("description") is not None:
+            self._add_file("%s/description" % tdir, Attr(t["description"]))
+        self._add_file("%s/device_api" % tdir, Attr(t.get("device_api", "vfio-pci")))
+        self._add_file("%s/available_instances" % tdir, Attr(lambda s=state: str(s["available"])))
+        self._add_file("%s/create" % tdir, Attr(None, mode=0o200, on_write=lambda d, p=pname, k=tid: self._create(p, k, d)))
+        self._add_dir("%s/devices" % tdir)
+        self._version_attr(tdir, t.get("migration"))
+        for uuid in state["devices"]:
+            ddir = "%s/%s" % (pdir, uuid)
+            self._add_link("%s/devices/%s" % (tdir, uuid), ddir)
+            self._add_link("bus/mdev/devices/%s" % uuid, ddir)
+            self._add_link("%s/mdev_type" % ddir, tdir)
+            self._add_file("%s/remove" % ddir, Attr(None, mode=0o200, on_write=lambda d: len(d)))
+            self._version_attr(ddir, self.devices[uuid].get("migration"))
+
+    def _version_attr(self, where, mig):
+        """The RFC's read/write probe attribute, or nothing when the driver has none."""
+        if not mig or mig.get("attribute", "migration_version") in (None, "none"):
+            return
+        attribute = mig.get("attribute", "migration_version")
+        if attribute not in VERSION_ATTRS:
+            raise FleetError("%s: migration.attribute %r is not one of migration_version, version, none"
+                             % (where, attribute))
+        supported = mig.get("supported", True)
+        own = str(mig.get("version", ""))
+        accepts = set([own] + [str(v) for v in (mig.get("accepts") or [])])
+
+        def probe(data):
+            if not supported:
+                raise _err(errno.ENODEV)
+            # sysfs_streq() semantics: one trailing newline is tolerated.
+            text = data[:-1] if data.endswith(b"\n") else data
+            if text.decode("utf-8", "replace") in accepts and len(data) <= MAX_VERSION_BYTES:
+                return len(data)
+            raise _err(errno.EINVAL)
+
+        self._add_file("%s/%s" % (where, attribute),
+                       Attr(own, mode=0o644, on_write=probe, read_errno=None if supported else errno.ENODEV))
+
+    def _build_gpu(self, bdf, gpu):
+        gdir = "%s/%s" % (PCI_ROOT, bdf)
+        self._add_link("bus/pci/devices/%s" % bdf, gdir)
+        self._add_link("%s/subsystem" % gdir, "bus/pci")
+        for name, value in _pci_files(gpu.get("pci") or {}, gpu.get("numa_node")).items():
+            self._add_file("%s/%s" % (gdir, name), Attr(value))
+        self._driver(gdir, gpu.get("driver", "nvidia"), gpu.get("driver_version"))
+        for vf, spec in (gpu.get("vfs") or {}).items():
+            vdir = "%s/%s" % (PCI_ROOT, vf)
+            spec = spec or {}
+            self._add_link("bus/pci/devices/%s" % vf, vdir)
+            self._add_link("%s/physfn" % vdir, gdir)
+            self._add_link("%s/subsystem" % vdir, "bus/pci")
+            vf_ident = dict(gpu.get("pci") or {}, device_id=spec.get("device_id", (gpu.get("pci") or {}).get("device_id")))
+            for name, value in _pci_files(vf_ident, gpu.get("numa_node")).items():
+                self._add_file("%s/%s" % (vdir, name), Attr(value))
+            creatable = spec.get("creatable_types") or {}
+            current = int(spec.get("current_type", 0) or 0)
+            listing = "ID    : vGPU Name\n" + "".join("%s : %s\n" % (k, v) for k, v in creatable.items())
+            if current:
+                listing = "ID    : vGPU Name\n"     # a VF in use offers nothing more, like the driver
+            self._add_file("%s/nvidia/creatable_vgpu_types" % vdir, Attr(listing.encode("utf-8")))
+            self._add_file("%s/nvidia/current_vgpu_type" % vdir, Attr(str(current)))
+
+    # -- kernel semantics ------------------------------------------------------------------
+
+    def _create(self, pname, tid, data):
+        if len(data) not in (36, 37):
+            raise _err(errno.EINVAL)
+        try:
+            uuid = str(uuidlib.UUID(data.decode("ascii").strip()))
+        except (ValueError, UnicodeDecodeError):
+            raise _err(errno.EINVAL)
+        with self.lock:
+            state = self.state[(pname, tid)]
+            if uuid in self.devices:
+                raise _err(errno.EEXIST)
+            if state["available"] <= 0:
+                raise _err(errno.EUSERS)
+            state["available"] -= 1
+            state["devices"].append(uuid)
+            self.devices[uuid] = {"parent": pname, "type": tid, "migration": None}
+            self.build()
+        return len(data)
+
+    def canonical(self, path):
+        """Resolve links in a tree path the way the kernel's path walk would."""
+        parts = [p for p in path.strip("/").split("/") if p]
+        done = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            if part == ".":
+                continue
+            cur = "/".join(done + [part])
+            entry = self.entries.get(cur)
+            if isinstance(entry, tuple):
+                hops += 1
+                if hops > 40:
+                    raise _err(errno.ELOOP)
+                parts = [p for p in entry[1].split("/") if p] + parts
+                continue
+            done.append(part)
+        return "/".join(done)
+
+    def _fault(self, path, op):
+        for fault in self.faults:
+            if fault.matches(path, op) and fault.armed():
+                return fault
+        return None
+
+    def _apply(self, path, op):
+        """Apply a matching fault: sleep, vanish or fail. Returns the fault for value overrides."""
+        fault = self._fault(path, op)
+        if fault is None:
+            return None
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.vanish:
+            raise _err(errno.ENOENT)
+        if fault.errno:
+            raise _err(fault.errno)
+        return fault
+
+    def lookup(self, path):
+        path = path.strip("/")
+        self._apply(path, "getattr")
+        with self.lock:
+            entry = self.entries.get(path)
+        if entry is None:
+            raise _err(errno.ENOENT)
+        return entry
+
+    def readdir(self, path):
+        path = path.strip("/")
+        self._apply(path, "readdir")
+        with self.lock:
+            if self.entries.get(path) != "dir":
+                raise _err(errno.ENOTDIR if path in self.entries else errno.ENOENT)
+            prefix = path + "/" if path else ""
+            names = set()
+            for p in self.entries:
+                if p.startswith(prefix) and p != path:
+                    names.add(p[len(prefix):].split("/", 1)[0])
+        return sorted(names)
+
+    def readlink(self, path):
+        entry = self.lookup(path)
+        self._apply(path.strip("/"), "readlink")
+        if not isinstance(entry, tuple):
+            raise _err(errno.EINVAL)
+        return entry[1]
+
+    def open(self, path, flags):
+        """Permission check on open, as sysfs does it from the attribute's mode."""
+        path = path.strip("/")
+        entry = self.lookup(path)
+        accmode = flags & os.O_ACCMODE
+        if not isinstance(entry, Attr):
+            raise _err(errno.EISDIR)
+        try:
+            self._apply(path, "open")
+        except OSError as exc:
+            if accmode != os.O_RDONLY:
+                self.log(path, b"", "open", errno_=exc.errno)
+            raise
+        if accmode != os.O_RDONLY and not entry.mode & 0o200:
+            self.log(path, b"", "open", errno_=errno.EACCES)
+            raise _err(errno.EACCES)
+        if accmode != os.O_WRONLY and not entry.mode & 0o444:
+            raise _err(errno.EACCES)
+
+    def read(self, path, size, offset):
+        path = path.strip("/")
+        entry = self.lookup(path)
+        fault = self._apply(path, "read")
+        data = fault.value if fault is not None and fault.value is not None else entry.content()
+        return data[offset:offset + size]
+
+    def write(self, path, data):
+        path = path.strip("/")
+        entry = self.lookup(path)
+        try:
+            fault = self._apply(path, "write")
+            if entry.on_write is None:
+                raise _err(errno.EACCES)
+            written = entry.on_write(data)
+            if fault is not None and fault.short_write is not None:
+                written = min(int(fault.short_write), written)
+        except OSError as exc:
+            self.log(path, data, "write", errno_=exc.errno)
+            raise
+        self.log(path, data, "write", written=written)
+        return written
+
+    def log(self, path, data, op, written=None, errno_=None):
+        """Append one write attempt to the write log: path, bytes, and what the kernel answered."""
+        if not self.write_log:
+            return
+        record = {
+            "host": self.name,
+            "path": "/" + path,
+            "op": op,
+            "data": data.decode("utf-8", "backslashreplace"),
+            "length": len(data),
+            "written": written,
+            "errno": errno.errorcode.get(errno_) if errno_ else None,
+        }
+        with self.lock:
+            with open(self.write_log, "a") as handle:
+                handle.write(json.dumps(record, sort_keys=True) + "\n")
+
+    # -- plain tree ------------------------------------------------------------------------
+
+    def materialize(self, target):
+        """Write the tree as plain files and relative links under ``target`` (no semantics)."""
+        os.makedirs(target, exist_ok=True)
+        for path in sorted(self.entries):
+            entry = self.entries[path]
+            dest = os.path.join(target, path)
+            if entry == "dir":
+                os.makedirs(dest, exist_ok=True)
+            elif isinstance(entry, tuple):
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                os.symlink(entry[1], dest)
+            else:
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                with open(dest, "wb") as handle:
+                    try:
+                        handle.write(entry.content())
+                    except OSError:
+                        pass
+                os.chmod(dest, entry.mode)
+
+
+def load_fleet(path):
+    """Read and check a fleet description file; returns ``{host: spec}``."""
+    with open(path) as handle:
+        data = yaml.safe_load(handle)
+    if not isinstance(data, dict) or not isinstance(data.get("hosts"), dict):
+        raise FleetError("%s: a fleet description is a mapping with a 'hosts' mapping" % path)
+    if data.get("fleet_format", FLEET_FORMAT) != FLEET_FORMAT:
+        raise FleetError("%s: fleet_format %r is not supported (expected %d)" % (path, data.get("fleet_format"), FLEET_FORMAT))
+    return data
