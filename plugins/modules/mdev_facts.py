@@ -13,7 +13,7 @@ module: mdev_facts
 short_description: Gather mediated device (mdev) facts that decide live-migration compatibility
 version_added: 0.1.0
 author:
-  - vfio.mdev_migration maintainers
+  - vfio.mdev_migration maintainers (@vfio-mdev-migration)
 description:
   - Reads, without writing anything, what decides whether a VM's mediated device can live-migrate to this host and
     whether the host has room for it.

@@ -221,7 +221,7 @@ class HostModel:
             self._add_link("%s/devices/%s" % (tdir, uuid), ddir)
             self._add_link("bus/mdev/devices/%s" % uuid, ddir)
             self._add_link("%s/mdev_type" % ddir, tdir)
-            self._add_file("%s/remove" % ddir, Attr(None, mode=0o200, on_write=lambda d: len(d)))
+            self._add_file("%s/remove" % ddir, Attr(None, mode=0o200, on_write=len))
             self._version_attr(ddir, self.devices[uuid].get("migration"))
 
     def _version_attr(self, where, mig):

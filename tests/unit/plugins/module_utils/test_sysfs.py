@@ -27,12 +27,12 @@ def test_read_absent_attribute_is_enoent_with_path(tree):
 
 
 def test_read_directory_reports_errno(tree):
-    _, err = Sysfs(tree({"dir": None})).read("dir")
+    err = Sysfs(tree({"dir": None})).read("dir")[1]
     assert err.errno == "EISDIR"
 
 
 def test_read_non_utf8_is_eilseq(tree):
-    _, err = Sysfs(tree({"bad": b"\xff\xfe\n"})).read("bad")
+    err = Sysfs(tree({"bad": b"\xff\xfe\n"})).read("bad")[1]
     assert err.errno == "EILSEQ"
     assert "UTF-8" in err.message
 

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Run every test of the collection on a fresh machine: installs what it needs (fuse3, one venv
+# per claimed ansible-core series), then for the oldest and the newest ansible-core runs
+# ansible-test sanity (compile and import on every Python of the machine), units and
+# integration, ansible-lint's production profile and the docs lint. Exits non-zero if any
+# step fails; prints a summary of every step at the end.
+#
+#   hacking/test.sh            # everything
+#   SERIES=2.19 hacking/test.sh  # one ansible-core series
+#   STEPS="units integration" hacking/test.sh
+set -uo pipefail
+# shellcheck source=hacking/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+STEPS="${STEPS:-sanity units integration lint docs}"
+SERIES="${SERIES:-}"
+results=()
+failed=0
+
+step() {
+  local label="$1"; shift
+  log "$label"
+  local start=$SECONDS
+  if "$@"; then
+    results+=("PASS  $label ($((SECONDS - start)) s)")
+  else
+    results+=("FAIL  $label ($((SECONDS - start)) s)")
+    failed=1
+  fi
+}
+
+wants() { case " $STEPS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+ensure_system_packages || exit 1
+WORK="$(mktemp -d /tmp/mdev-migration-test.XXXXXX)"
+# A test that fails must not leave a simulator mounted: unmount whatever is under WORK.
+cleanup() {
+  grep " $WORK/" /proc/mounts 2>/dev/null | awk '{print $2}' | sort -r | while read -r m; do
+    fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+for entry in "${CORE_SERIES[@]}"; do
+  IFS='|' read -r name python core <<<"$entry"
+  [ -n "$SERIES" ] && [ "$SERIES" != "$name" ] && continue
+  make_venv "$name" "$python" "$core" || { results+=("FAIL  setup ansible-core $name"); failed=1; continue; }
+  venv="$REPO/.venv-$name"
+  pyver="${python#python}"
+  seed_get_pip "$venv"
+  dest="$(copy_collection "$WORK/$name")"
+  export TMPDIR="$WORK"
+  (
+    results=()
+    cd "$dest" || exit 1
+    export PATH="$venv/bin:$(all_pythons_path):$PATH"
+    export ANSIBLE_COLLECTIONS_PATH="$WORK/$name"
+    core_version="$(ansible --version | head -n1)"
+    echo "== $core_version"
+    wants sanity && step "[$name] ansible-test sanity (all Pythons)" \
+      ansible-test sanity --local --color no
+    wants units && step "[$name] ansible-test units" \
+      ansible-test units --local --python "$pyver" --requirements --color no
+    wants integration && step "[$name] ansible-test integration" \
+      ansible-test integration --local --python "$pyver" --requirements --allow-destructive --color no
+    wants lint && step "[$name] ansible-lint --profile production" \
+      ansible-lint --profile production --offline
+    wants docs && step "[$name] antsibull-docs lint-collection-docs --plugin-docs" \
+      antsibull-docs lint-collection-docs --plugin-docs .
+    printf '%s\n' "${results[@]}" > "$WORK/results-$name"
+    exit "$failed"
+  ) || failed=1
+  [ -f "$WORK/results-$name" ] && mapfile -t -O "${#results[@]}" results < "$WORK/results-$name"
+done
+
+log "Summary"
+printf '%s\n' "${results[@]}"
+exit "$failed"

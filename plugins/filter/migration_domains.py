@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: migration_domains
+short_description: Group a fleet into migration domains per mdev type
+version_added: 0.1.0
+author:
+  - vfio.mdev_migration maintainers (@vfio-mdev-migration)
+description:
+  - From the mdev facts of a fleet, groups every (host, parent, type) into domains whose members can migrate among
+    each other, per type, with the capacity of each domain and the devices that have no target outside their own host.
+  - Members publishing a version attribute fall in one domain per version (evidence V(version)). Members without one
+    fall in one domain per identity - device API, parent PCI board ids, driver and driver version (evidence
+    V(policy)). Types whose version attribute fails to read do not support migration and are listed apart.
+  - With O(probes), two version domains of a type whose members accept each other's version in a write probe are
+    merged (evidence V(probe)); an acceptance in one direction only is listed in C(one_way).
+  - Hosts without facts are listed in C(hosts_without_facts).
+options:
+  _input:
+    description: C(hostvars), or a mapping of host name to mdev facts.
+    type: dict
+    required: true
+  hosts:
+    description: Host names to include. Default - every host in the input.
+    type: list
+    elements: str
+  probes:
+    description:
+      - Probe results - the name of the variable each host registered M(vfio.mdev_migration.mdev_version_probe) into,
+        or a mapping of host name to that registered result.
+    type: raw
+seealso:
+  - plugin: vfio.mdev_migration.migration_targets
+    plugin_type: filter
+  - role: vfio.mdev_migration.fleet_audit
+"""
+
+EXAMPLES = r"""
+- name: Migration domains of the fleet
+  ansible.builtin.set_fact:
+    domains: "{{ hostvars | vfio.mdev_migration.migration_domains(hosts=groups['mdev_hosts']) }}"
+
+- name: Devices that cannot be evacuated
+  ansible.builtin.debug:
+    msg: "{{ domains.domains | map(attribute='stranded') | flatten }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The domains.
+  type: dict
+  contains:
+    domains:
+      description:
+        - One record per domain, sorted by type - C(id), C(kind) (V(mdev) or V(vendor_vfio)), C(type_id),
+          C(type_name), C(evidence), C(versions), C(hosts), C(members) (host, parent, available, devices),
+          C(capacity) (free instances), C(devices) (count), C(stranded) (devices with no free target on another host
+          of the domain).
+      type: list
+      elements: dict
+    unsupported:
+      description: (host, parent, type) whose version attribute fails to read - no migration.
+      type: list
+      elements: dict
+    one_way:
+      description: Version groups of a type where only one side accepts the other's version.
+      type: list
+      elements: dict
+    hosts_without_facts:
+      description: Hosts with no mdev facts (unreachable or not gathered).
+      type: list
+      elements: str
+"""
+
+from collections.abc import Mapping
+
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._policy import migration_domains
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import (
+    facts_for,
+    fail,
+    host_names,
+    probe_records,
+    validate,
+)
+
+SPEC = {"hosts": {"type": "list", "elements": "str"}, "probes": {"type": "raw"}}
+
+
+def _migration_domains(data, **kwargs):
+    plugin = "migration_domains"
+    if not isinstance(data, Mapping):
+        fail(plugin, "the input must be hostvars or a mapping of host names to mdev facts, got %s" % type(data).__name__)
+    params = validate(plugin, SPEC, kwargs)
+    probes = params["probes"]
+    if probes is not None and not isinstance(probes, (str, Mapping)):
+        fail(plugin, "probes must be the name of a registered variable or a mapping of host to probe result")
+    fleet = {}
+    accepts = []
+    for host in host_names(plugin, data, params["hosts"]):
+        fleet[host] = facts_for(data, host)
+        for rec in probe_records(data, host, probes) or []:
+            if rec.get("verdict") == "compatible":
+                accepts.append({"host": host, "parent": rec.get("parent"), "type_id": rec.get("type_id"),
+                                "source_version": rec.get("source_version")})
+    result = migration_domains(fleet, accepts)
+    result["hosts_without_facts"] = sorted(h for h, f in fleet.items() if f is None)
+    return result
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"migration_domains": _migration_domains}

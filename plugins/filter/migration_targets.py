@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: migration_targets
+short_description: Pick the hosts a VM's mdev can live-migrate to, with the evidence and the reasons
+version_added: 0.1.0
+author:
+  - vfio.mdev_migration maintainers (@vfio-mdev-migration)
+description:
+  - Offline, on the controller, from C(hostvars) or cached facts gathered by M(vfio.mdev_migration.mdev_facts): which
+    candidate hosts can take a source device, ranked, and for every host left out the reason.
+  - Every candidate gets a verdict (V(compatible), V(incompatible), V(unknown)) and the evidence it rests on
+    (V(probe), V(version), V(policy), V(unknown)). A host without facts (unreachable, not gathered) is V(unknown),
+    never dropped and never compatible. Capacity (free instances, free VFs) is reported beside the verdict and only
+    applied through O(min_available).
+  - "Policies: V(version) - both sides publish a version attribute; compatible when the target's version equals the
+    source's, otherwise V(unknown) (only a probe can tell). V(identity) - for kernels without version attributes: same
+    type-id, C(device_api), parent PCI vendor, device and subsystem ids, driver and driver version (the kernel release
+    for in-tree drivers without a module version); compatible only if all match. V(auto) - V(version) where both sides
+    publish a version, V(identity) otherwise. A type whose version attribute fails to read does not support migration
+    and is V(incompatible) under every policy."
+  - Probe results of M(vfio.mdev_migration.mdev_version_probe) given in O(probes) override offline verdicts (evidence
+    V(probe)).
+  - NVIDIA vendor-VFIO sources (a VF with a vGPU type in use) go to hosts whose GPU has the same board ids and driver
+    version; capacity is the number of free VFs that can create the type. mdev and vendor-VFIO hosts mix freely.
+  - "Ranking: probe-verified first, then version, then policy; then most free capacity; then host name."
+positional: source_host, device
+options:
+  _input:
+    description:
+      - C(hostvars), or a mapping of host name to mdev facts (C(ansible_facts.mdev)), for example read from a fact cache.
+    type: dict
+    required: true
+  source_host:
+    description: The host the VM runs on now. Its facts describe the source device. Never a candidate itself.
+    type: str
+  device:
+    description:
+      - The source device on O(source_host) - an mdev UUID or the PCI address of an NVIDIA vendor-VFIO VF - or a list
+        of them for a VM with several devices; a target must then fit all of them.
+    type: raw
+  type_id:
+    description: Source described without a source host - the mdev type-id (or the vendor-VFIO vGPU type id).
+    type: str
+  version:
+    description: With O(type_id) - the source's migration version string, if it has one.
+    type: str
+  identity:
+    description:
+      - With O(type_id) - the source's identity facts for the identity policy. Keys C(device_api), C(pci) (a dictionary
+        with C(vendor_id), C(device_id), C(subsystem_vendor_id), C(subsystem_device_id)), C(driver),
+        C(driver_version), C(kernel_release), and C(kind) (V(mdev) or V(vendor_vfio)).
+    type: dict
+  candidates:
+    description: Host names to consider. Default - every host in the input except O(source_host).
+    type: list
+    elements: str
+  policy:
+    description: How to decide when no probe result is given (see the description).
+    type: str
+    choices: [auto, version, identity]
+    default: auto
+  min_available:
+    description:
+      - Free instances (or free VFs) a host must have to be selected. A compatible host with fewer is reported with
+        that reason and not selected. Use V(0) to select on compatibility alone.
+    type: int
+    default: 1
+  match_vars:
+    description:
+      - Host variables (dotted paths into hostvars, such as V(ecc_mode) or V(ansible_facts.distribution_version)) that
+        must be equal on the source and the target. Missing on either side gives V(unknown); different gives
+        V(incompatible). Needs O(source_host).
+    type: list
+    elements: str
+    default: []
+  where:
+    description:
+      - A JMESPath expression each target parent must satisfy. It sees C(host), C(parent), C(type_id),
+        C(parent_facts) (the parent's facts without its types, or the GPU's for a vendor-VFIO VF), C(type) (the
+        type's facts) and C(kernel_release). Example - V(parent_facts.numa_node == `0`).
+    type: str
+  probes:
+    description:
+      - Probe results - the name of the variable each candidate registered M(vfio.mdev_migration.mdev_version_probe)
+        into, or a mapping of host name to that registered result.
+    type: raw
+  details:
+    description: Return one record per candidate instead of the ranked host names.
+    type: bool
+    default: false
+requirements:
+  - jmespath (only for O(where))
+seealso:
+  - module: vfio.mdev_migration.mdev_facts
+  - module: vfio.mdev_migration.mdev_version_probe
+  - plugin: vfio.mdev_migration.mdev_compatible
+    plugin_type: test
+"""
+
+EXAMPLES = r"""
+- name: Hosts that can take the VM's vGPU, best first
+  ansible.builtin.debug:
+    msg: >-
+      {{ hostvars | vfio.mdev_migration.migration_targets(
+           source_host='gpu-a1', device='6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01',
+           candidates=groups['mdev_hosts']) }}
+
+- name: Every candidate with its verdict, evidence and reasons
+  ansible.builtin.set_fact:
+    target_report: >-
+      {{ hostvars | vfio.mdev_migration.migration_targets(
+           source_host='gpu-a1', device='6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01',
+           candidates=groups['mdev_hosts'], details=true) }}
+
+- name: Same ECC mode on both sides, NUMA node 0 only, two free instances
+  ansible.builtin.debug:
+    msg: >-
+      {{ hostvars | vfio.mdev_migration.migration_targets(
+           source_host='gpu-a1', device='6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01',
+           candidates=groups['mdev_hosts'], match_vars=['ecc_mode'],
+           where='parent_facts.numa_node == `0`', min_available=2) }}
+
+- name: Use the probe results each candidate registered as "probe"
+  ansible.builtin.debug:
+    msg: >-
+      {{ hostvars | vfio.mdev_migration.migration_targets(
+           source_host='gpu-a1', device='6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01',
+           candidates=groups['mdev_hosts'], probes='probe') }}
+
+- name: A source described without its host (identity policy)
+  ansible.builtin.debug:
+    msg: >-
+      {{ hostvars | vfio.mdev_migration.migration_targets(
+           type_id='nvidia-222', policy='identity',
+           identity={'device_api': 'vfio-pci', 'driver': 'nvidia', 'driver_version': '550.54.10',
+                     'pci': {'vendor_id': '10de', 'device_id': '1eb8',
+                             'subsystem_vendor_id': '10de', 'subsystem_device_id': '12a2'}}) }}
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - Without O(details) - the selected host names, best first.
+    - With O(details) - one record per candidate, selected hosts first in rank order, then the others by name. Each
+      record has C(host), C(selected), C(rank) (null when not selected), C(verdict), C(evidence), C(parents) (the
+      target parents, or GPUs, that fit), C(capacity) (free instances or VFs on them), C(reasons) (sentences), and for
+      several source devices C(devices) (the same per device), for vendor-VFIO sources C(free_vfs).
+  type: list
+  elements: raw
+"""
+
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import migration_targets
+
+
+def _migration_targets(data, source_host=None, device=None, **kwargs):
+    records, params = migration_targets(data, source_host=source_host, device=device, **kwargs)
+    if params["details"]:
+        return records
+    return [r["host"] for r in records if r["selected"]]
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"migration_targets": _migration_targets}
