@@ -14,8 +14,8 @@ version_added: 0.1.0
 author:
   - vfio.mdev_migration maintainers (@vfio-mdev-migration)
 description:
-  - Offline, on the controller, from C(hostvars) or cached facts gathered by M(vfio.mdev_migration.mdev_facts): which
-    candidate hosts can take a source device, ranked, and for every host left out the reason.
+  - Decides offline, on the controller, from C(hostvars) or cached facts gathered by M(vfio.mdev_migration.mdev_facts),
+    which candidate hosts can take a source device, ranked, and for every host left out the reason.
   - Every candidate gets a verdict (V(compatible), V(incompatible), V(unknown)) and the evidence it rests on
     (V(probe), V(version), V(policy), V(unknown)). A host without facts (unreachable, not gathered) is V(unknown),
     never dropped and never compatible. Capacity (free instances, free VFs) is reported beside the verdict and only

@@ -554,9 +554,10 @@ def migration_domains(fleet, accepts=None):
             k = parent_of[k]
         return k
 
-    def group_accepts(ga, gb):
-        version = gb["members"][0]["version"]
-        return all((m["host"], m["parent"], ga["type_id"], version) in accepted for m in ga["members"])
+    def group_accepts(target, source):
+        """Every member of ``target`` accepted the version of ``source`` in a probe."""
+        version = source["members"][0]["version"]
+        return all((m["host"], m["parent"], target["type_id"], version) in accepted for m in target["members"])
 
     one_way = []
     for i, ka in enumerate(keys):

@@ -33,6 +33,9 @@ ENOTINT = "EINVAL"      # the value should be an integer and is not
 
 def errno_name(number):
     """Symbolic name of an errno number (``EIO``), or ``E<number>`` when unknown."""
+    if number == errno.EOPNOTSUPP:
+        # Linux gives ENOTSUP and EOPNOTSUPP one number; sysfs drivers return -EOPNOTSUPP.
+        return "EOPNOTSUPP"
     return errno.errorcode.get(number, "E%s" % number)
 
 

@@ -95,7 +95,7 @@ attributes:
     support: full
     details:
       - The probe runs in check mode too and always reports C(changed=false). By the kernel ABI a write to a migration
-        version attribute is a query, not a change: the driver only answers whether it would accept a migration
+        version attribute is a query, not a change; the driver only answers whether it would accept a migration
         stream of that version, and no device, type or setting changes. Skipping it would leave check mode without
         the answer it exists to give.
   diff_mode:

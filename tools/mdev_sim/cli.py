@@ -57,6 +57,20 @@ def unmount(mountpoint):
     return not is_mounted(mountpoint)
 
 
+def _alive(pid):
+    """True while ``pid`` runs; reaps it when it is our own child (a zombie is not alive)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def fleet_down(directory):
     state_path = os.path.join(directory, STATE_FILE)
     if not os.path.exists(state_path):
@@ -73,12 +87,8 @@ def fleet_down(directory):
             pass
     deadline = time.time() + 5
     for entry in state.get("hosts", {}).values():
-        while time.time() < deadline:
-            try:
-                os.kill(entry["pid"], 0)
-            except OSError:
-                break
-            time.sleep(0.05)
+        while _alive(entry["pid"]) and time.time() < deadline:
+            time.sleep(0.01)
     os.unlink(state_path)
     if failed:
         sys.stderr.write("mdev-sim: could not unmount %s\n" % ", ".join(failed))

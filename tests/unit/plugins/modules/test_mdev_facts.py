@@ -6,54 +6,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 
-import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.vfio.mdev_migration.plugins.modules import mdev_facts
+from ansible_collections.vfio.mdev_migration.tests.unit.plugins.module_runner import fail_module, run_module
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.sysfs_tree import PCI, Link, mdev_type, pci_parent
 
 UUID1 = "6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01"
 UUID2 = "6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e02"
 
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def _patch_exit(monkeypatch):
-    def exit_json(self, **kw):
-        raise ExitJson(kw)
-
-    def fail_json(self, **kw):
-        raise FailJson(kw)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
-
 def run(**args):
-    with patch_module_args(args):
-        with pytest.raises(ExitJson) as exc:
-            mdev_facts.main()
-    result = exc.value.args[0]
-    json.dumps(result)   # facts must be plain JSON
-    return result
+    return run_module(mdev_facts, args)
 
 
 def run_fail(**args):
-    with patch_module_args(args):
-        with pytest.raises(FailJson) as exc:
-            mdev_facts.main()
-    return exc.value.args[0]
+    return fail_module(mdev_facts, args)
 
 
 def two_parent_host():

@@ -1,0 +1,62 @@
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Mount simulated hosts (tools/mdev_sim over FUSE) for tests, and always unmount them."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import json
+import os
+import sys
+
+import pytest
+
+TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools")
+if TOOLS not in sys.path:
+    sys.path.insert(0, TOOLS)
+
+yaml = pytest.importorskip("yaml")
+
+
+def fuse_available():
+    return os.geteuid() == 0 and os.path.exists("/dev/fuse") and any(
+        os.access(os.path.join(p, "fusermount3"), os.X_OK) for p in os.environ.get("PATH", "").split(os.pathsep))
+
+
+needs_fuse = pytest.mark.skipif(not fuse_available(), reason="needs root, /dev/fuse and fusermount3")
+
+
+@contextlib.contextmanager
+def mounted_fleet(tmp_path, hosts):
+    """Mount ``hosts`` (name -> host description) under tmp_path/mnt; yields a Fleet."""
+    from mdev_sim.cli import fleet_down, fleet_up   # pylint: disable=import-error
+    fleet_file = os.path.join(str(tmp_path), "fleet.yml")
+    with open(fleet_file, "w") as handle:
+        yaml.safe_dump({"fleet_format": 1, "hosts": hosts}, handle)
+    directory = os.path.join(str(tmp_path), "mnt")
+    state = fleet_up(fleet_file, directory)
+    try:
+        yield Fleet(directory, state)
+    finally:
+        fleet_down(directory)
+
+
+class Fleet:
+    def __init__(self, directory, state):
+        self.directory = directory
+        self.state = state
+
+    def root(self, host):
+        return os.path.join(self.directory, host)
+
+    def writes(self, op=None):
+        """The simulator's write log: every write attempt (and refused open for writing)."""
+        with open(self.state["write_log"]) as handle:
+            records = [json.loads(line) for line in handle if line.strip()]
+        return [r for r in records if op is None or r["op"] == op]
+
+    def clear_log(self):
+        open(self.state["write_log"], "w").close()
