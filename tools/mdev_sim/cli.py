@@ -114,9 +114,11 @@ def fleet_up(fleet_path, directory, hosts=None, timeout=15.0):
                 continue
             mountpoint = os.path.join(os.path.abspath(directory), name)
             os.makedirs(mountpoint, exist_ok=True)
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "mdev_sim", "mount", fleet_path, name, mountpoint, "--write-log", log],
-                env=env, start_new_session=True, stdin=subprocess.DEVNULL)
+            # The mount process outlives this command: it must not hold our stdout/stderr open.
+            with open(os.path.join(directory, "%s.log" % name), "w") as errors:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "mdev_sim", "mount", fleet_path, name, mountpoint, "--write-log", log],
+                    env=env, start_new_session=True, stdin=subprocess.DEVNULL, stdout=errors, stderr=errors)
             state["hosts"][name] = {"pid": proc.pid, "mountpoint": mountpoint}
             with open(os.path.join(directory, STATE_FILE), "w") as handle:
                 json.dump(state, handle, indent=2)

@@ -1,0 +1,299 @@
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The simulator itself: layout, kernel semantics seen from the shell, faults, write log, CLI."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts import gather_facts
+from ansible_collections.vfio.mdev_migration.tests.unit.plugins.simulator import (
+    TOOLS,
+    mounted_fleet,
+    needs_fuse,
+    yaml,
+)
+
+pytestmark = needs_fuse
+
+EXAMPLE = os.path.join(TOOLS, "fleets", "example.yml")
+with open(EXAMPLE) as _handle:
+    FLEET = yaml.safe_load(_handle)["hosts"]
+PCI = "devices/pci0000:00"
+T222 = PCI + "/0000:3b:00.0/mdev_supported_types/nvidia-222"
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("example")
+    with mounted_fleet(tmp, FLEET) as fleet:
+        yield fleet
+
+
+def cat(path):
+    # os.read, not a buffered file: Python's buffered read turns EAGAIN into an empty result.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536)
+    finally:
+        os.close(fd)
+
+
+def shell_write(path, text):
+    """echo TEXT > PATH from bash, as an operator would; returns (exit status, stderr)."""
+    proc = subprocess.run(["bash", "-c", 'echo "$1" > "$2"', "bash", text, path],
+                          stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    return proc.returncode, proc.stderr
+
+
+def test_every_attribute_matches_the_description(example):
+    checked = 0
+    for host, spec in FLEET.items():
+        if spec.get("unreachable"):
+            assert not os.path.exists(example.root(host))
+            continue
+        root = example.root(host)
+        assert cat(os.path.join(root, "kernel/osrelease")) == (spec["kernel_release"] + "\n").encode()
+        for pname, parent in (spec.get("parents") or {}).items():
+            pdir = os.path.join(root, "class/mdev_bus", pname)
+            if parent.get("bus", "pci") == "pci":
+                for key, name in (("vendor_id", "vendor"), ("device_id", "device"),
+                                  ("subsystem_vendor_id", "subsystem_vendor"),
+                                  ("subsystem_device_id", "subsystem_device"), ("revision", "revision")):
+                    assert cat(os.path.join(pdir, name)) == ("0x%s\n" % parent["pci"][key]).encode()
+                    checked += 1
+                assert os.path.basename(os.readlink(os.path.join(pdir, "driver"))) == parent["driver"]
+                if parent.get("driver_version"):
+                    assert cat(os.path.join(root, "module", parent["driver"], "version")) == (
+                        parent["driver_version"] + "\n").encode()
+            for tid, t in parent["types"].items():
+                tdir = os.path.join(pdir, "mdev_supported_types", tid)
+                assert cat(os.path.join(tdir, "name")) == (t.get("name", tid) + "\n").encode()
+                assert cat(os.path.join(tdir, "device_api")) == b"vfio-pci\n"
+                created = [u for u, d in (spec.get("devices") or {}).items() if d["parent"] == pname and d["type"] == tid]
+                assert cat(os.path.join(tdir, "available_instances")) == ("%d\n" % t["available_instances"]).encode()
+                assert sorted(os.listdir(os.path.join(tdir, "devices"))) == sorted(created)
+                mig = t.get("migration")
+                if t.get("description") is not None:
+                    assert cat(os.path.join(tdir, "description")) == (t["description"] + "\n").encode()
+                else:
+                    assert not os.path.exists(os.path.join(tdir, "description"))
+                if mig is None:
+                    assert not os.path.exists(os.path.join(tdir, "migration_version"))
+                    assert not os.path.exists(os.path.join(tdir, "version"))
+                elif mig.get("supported", True):
+                    assert cat(os.path.join(tdir, mig["attribute"])) == (mig["version"] + "\n").encode()
+                else:
+                    with pytest.raises(OSError) as exc:
+                        cat(os.path.join(tdir, mig["attribute"]))
+                    assert exc.value.errno == errno.ENODEV
+                checked += 1
+        for uuid, dev in (spec.get("devices") or {}).items():
+            link = os.path.join(root, "bus/mdev/devices", uuid)
+            assert os.path.basename(os.path.realpath(os.path.join(link, "mdev_type"))) == dev["type"]
+            assert os.path.basename(os.path.dirname(os.path.realpath(link))) == dev["parent"]
+        for gpu, g in ((spec.get("vendor_vfio") or {}).get("gpus") or {}).items():
+            for vf, v in g["vfs"].items():
+                vdir = os.path.join(root, "bus/pci/devices", vf)
+                assert cat(os.path.join(vdir, "nvidia/current_vgpu_type")) == ("%d\n" % v["current_type"]).encode()
+                assert os.path.basename(os.readlink(os.path.join(vdir, "physfn"))) == gpu
+                listing = cat(os.path.join(vdir, "nvidia/creatable_vgpu_types")).decode()
+                for tid, name in v["creatable_types"].items():
+                    assert ("%s : %s" % (tid, name) in listing) == (not v["current_type"])
+    assert checked > 40
+
+
+def test_version_write_from_the_shell(example):
+    path = os.path.join(example.root("gpu-a4"), T222, "migration_version")
+    example.clear_log()
+    assert shell_write(path, "10de-1eb8-nvidia-222-550.54.10") == (0, "")
+    status, err = shell_write(path, "10de-1eb8-nvidia-222-1.0")
+    assert status != 0 and "write error: Invalid argument" in err
+    log = example.writes()
+    assert [(r["data"], r["written"], r["errno"]) for r in log] == [
+        ("10de-1eb8-nvidia-222-550.54.10\n", 31, None), ("10de-1eb8-nvidia-222-1.0\n", None, "EINVAL")]
+    assert log[0]["path"] == "/" + T222 + "/migration_version" and log[0]["host"] == "gpu-a4"
+
+
+def test_read_only_attribute_refuses_writes_with_eacces(example):
+    path = os.path.join(example.root("gpu-a1"), T222, "name")
+    with pytest.raises(OSError) as exc:
+        os.open(path, os.O_WRONLY)
+    assert exc.value.errno == errno.EACCES
+    status, err = shell_write(path, "x")
+    assert status != 0 and "Permission denied" in err
+    assert cat(path) == b"GRID T4-2Q\n"
+
+
+def test_absent_attribute_is_enoent(example):
+    with pytest.raises(OSError) as exc:
+        cat(os.path.join(example.root("gpu-c1"), "class/mdev_bus/0000:af:00.0/mdev_supported_types/nvidia-222/version"))
+    assert exc.value.errno == errno.ENOENT
+
+
+def test_unsupported_type_fails_reads_and_writes_with_enodev(example):
+    path = os.path.join(example.root("gpu-b2"), "class/mdev_bus/mdpy/mdev_supported_types/mdpy-vga/migration_version")
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        with pytest.raises(OSError) as exc:
+            os.write(fd, b"anything")
+    finally:
+        os.close(fd)
+    assert exc.value.errno == errno.ENODEV
+
+
+def test_create_adds_device_and_lowers_available_instances(tmp_path):
+    with mounted_fleet(tmp_path, {"h": FLEET["gpu-a2"]}) as fleet:
+        tdir = os.path.join(fleet.root("h"), T222)
+        uuid = "11111111-2222-3333-4444-555555555555"
+        assert shell_write(os.path.join(tdir, "create"), uuid)[0] == 0
+        assert cat(os.path.join(tdir, "available_instances")) == b"1\n"
+        assert os.listdir(os.path.join(tdir, "devices")) == [uuid]
+        assert os.path.islink(os.path.join(fleet.root("h"), "bus/mdev/devices", uuid))
+        status, err = shell_write(os.path.join(tdir, "create"), "not-a-uuid")
+        assert status != 0 and "Invalid argument" in err
+        assert shell_write(os.path.join(tdir, "create"), "11111111-2222-3333-4444-555555555556")[0] == 0
+        status, err = shell_write(os.path.join(tdir, "create"), "11111111-2222-3333-4444-555555555557")
+        assert status != 0 and cat(os.path.join(tdir, "available_instances")) == b"0\n"
+
+
+# -- faults: each kind is produced by the simulator and recorded by mdev_facts --------------------
+
+NUMA = PCI + "/0000:3b:00.0/numa_node"
+NAME = T222 + "/name"
+API = T222 + "/device_api"
+
+
+@pytest.mark.parametrize("fault, path, errno_name", [
+    ({"errno": "EIO"}, NUMA, "EIO"),
+    ({"errno": "ENODEV"}, NAME, "ENODEV"),
+    ({"errno": "EACCES"}, NAME, "EACCES"),
+    ({"errno": "EAGAIN"}, NUMA, "EAGAIN"),
+    ({"errno": "EIO", "after": 1}, NAME, "EIO"),
+    ({"vanish": True}, API, "ENOENT"),     # a mandatory attribute: an optional one is simply absent
+    ({"value_hex": "ff fe 0a"}, NAME, "EILSEQ"),
+    ({"value_repeat": {"char": "x", "count": 5000}}, NAME, "EOVERFLOW"),
+])
+def test_fault_is_produced_and_recorded_by_facts(tmp_path, fault, path, errno_name):
+    spec = dict(FLEET["gpu-a1"], faults=[dict(fault, path=path)])
+    with mounted_fleet(tmp_path, {"h": spec}) as fleet:
+        full = os.path.join(fleet.root("h"), path)
+        if fault.get("after"):
+            assert cat(full) == b"GRID T4-2Q\n"   # the first call goes through
+        if "value_hex" in fault or "value_repeat" in fault:
+            data = cat(full)
+            assert data == (bytes.fromhex(fault["value_hex"]) if "value_hex" in fault else b"x" * 5000)
+        else:
+            with pytest.raises(OSError) as exc:
+                cat(full)
+            assert errno.errorcode[exc.value.errno] == errno_name
+        if "vanish" in fault:
+            assert os.path.basename(path) in os.listdir(os.path.dirname(full))
+        facts = gather_facts(fleet.root("h"))
+        assert [(e["path"], e["errno"]) for e in facts["errors"]] == [(full, errno_name)]
+        # everything else is still right
+        t222 = facts["parents"]["0000:3b:00.0"]["types"]["nvidia-222"]
+        assert t222["available_instances"] == 7
+        assert t222["migration"]["version"] == "10de-1eb8-nvidia-222-550.54.10"
+        assert facts["parents"]["0000:3b:00.0"]["pci"]["device_id"] == "1eb8"
+
+
+def test_delay_fault(tmp_path):
+    spec = dict(FLEET["gpu-a1"], faults=[{"path": NAME, "delay": 0.5}])
+    with mounted_fleet(tmp_path, {"h": spec}) as fleet:
+        start = time.monotonic()
+        facts = gather_facts(fleet.root("h"))
+        assert time.monotonic() - start >= 0.5
+        assert facts["errors"] == [] and facts["parents"]["0000:3b:00.0"]["types"]["nvidia-222"]["name"] == "GRID T4-2Q"
+
+
+def test_short_write_fault(tmp_path):
+    spec = dict(FLEET["gpu-a1"], faults=[{"path": T222 + "/migration_version", "op": "write", "short_write": 3}])
+    with mounted_fleet(tmp_path, {"h": spec}) as fleet:
+        fd = os.open(os.path.join(fleet.root("h"), T222, "migration_version"), os.O_WRONLY)
+        try:
+            assert os.write(fd, b"10de-1eb8-nvidia-222-550.54.10") == 3
+        finally:
+            os.close(fd)
+        assert fleet.writes()[0]["written"] == 3
+
+
+def test_fault_path_through_a_link_is_resolved(tmp_path):
+    spec = dict(FLEET["gpu-a1"], faults=[{"path": "class/mdev_bus/0000:3b:00.0/numa_node", "errno": "EIO"}])
+    with mounted_fleet(tmp_path, {"h": spec}) as fleet:
+        with pytest.raises(OSError):
+            cat(os.path.join(fleet.root("h"), NUMA))
+
+
+# -- command line --------------------------------------------------------------------------------
+
+def run_cli(*args):
+    env = dict(os.environ, PYTHON=sys.executable)
+    return subprocess.run([os.path.join(TOOLS, "mdev-sim")] + list(args), env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=60, check=False)
+
+
+def mounts_under(path):
+    with open("/proc/mounts") as handle:
+        return [line.split()[1] for line in handle if line.split()[1].startswith(str(path))]
+
+
+def test_cli_up_inventory_down(tmp_path):
+    directory = tmp_path / "fleet"
+    proc = run_cli("up", EXAMPLE, str(directory))
+    try:
+        assert proc.returncode == 0, proc.stderr
+        assert len(mounts_under(directory)) == 9
+        inv = yaml.safe_load(run_cli("inventory", EXAMPLE, str(directory)).stdout)
+        hosts = inv["all"]["children"]["mdev_hosts"]["hosts"]
+        assert hosts["gpu-a1"]["sysfs_root"] == str(directory / "gpu-a1")
+        assert hosts["gpu-a1"]["ansible_connection"] == "local" and hosts["gpu-a1"]["ecc_mode"] == "enabled"
+        assert hosts["gpu-x9"]["ansible_host"] == "127.0.0.1"
+    finally:
+        assert run_cli("down", str(directory)).returncode == 0
+    assert mounts_under(directory) == []
+
+
+def test_cli_refuses_a_bad_fleet(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("hosts:\n  h:\n    devices:\n      x: {parent: p}\n")
+    proc = run_cli("up", str(bad), str(tmp_path / "m"))
+    assert proc.returncode == 2 and "hosts.h.devices.x" in proc.stderr
+    assert mounts_under(tmp_path) == []
+
+
+def test_sigterm_unmounts(tmp_path):
+    mnt = tmp_path / "m"
+    env = dict(os.environ, PYTHONPATH=TOOLS)
+    proc = subprocess.Popen([sys.executable, "-m", "mdev_sim", "mount", EXAMPLE, "gpu-a1", str(mnt)], env=env)
+    try:
+        deadline = time.time() + 15
+        while not mounts_under(mnt) and time.time() < deadline:
+            time.sleep(0.05)
+        assert mounts_under(mnt)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        assert mounts_under(mnt) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        subprocess.run(["fusermount3", "-u", "-z", str(mnt)], stderr=subprocess.DEVNULL, check=False)
+
+
+def test_materialize_plain_tree_reads_the_same(tmp_path, example):
+    from mdev_sim.model import HostModel   # pylint: disable=import-error
+    HostModel("gpu-b1", FLEET["gpu-b1"]).materialize(str(tmp_path / "plain"))
+    plain = gather_facts(str(tmp_path / "plain"))
+    fused = gather_facts(example.root("gpu-b1"))
+    for key in ("parents", "devices", "vendor_vfio", "errors", "kernel_release"):
+        assert plain[key] == fused[key]
