@@ -250,8 +250,8 @@ def mounts_under(path):
 
 def test_cli_up_inventory_down(tmp_path):
     directory = tmp_path / "fleet"
-    proc = run_cli("up", EXAMPLE, str(directory))
     try:
+        proc = run_cli("up", EXAMPLE, str(directory))
         assert proc.returncode == 0, proc.stderr
         assert len(mounts_under(directory)) == 9
         inv = yaml.safe_load(run_cli("inventory", EXAMPLE, str(directory)).stdout)
