@@ -39,7 +39,8 @@ options:
 seealso:
   - plugin: vfio.mdev_migration.migration_targets
     plugin_type: filter
-  - role: vfio.mdev_migration.fleet_audit
+  - plugin: vfio.mdev_migration.fleet_report
+    plugin_type: filter
 """
 
 EXAMPLES = r"""
@@ -79,36 +80,16 @@ _value:
       elements: str
 """
 
-from collections.abc import Mapping
-
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._policy import migration_domains
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import (
-    facts_for,
-    fail,
-    host_names,
-    probe_records,
-    validate,
-)
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import fleet_and_accepts, validate
 
 SPEC = {"hosts": {"type": "list", "elements": "str"}, "probes": {"type": "raw"}}
 
 
 def _migration_domains(data, **kwargs):
     plugin = "migration_domains"
-    if not isinstance(data, Mapping):
-        fail(plugin, "the input must be hostvars or a mapping of host names to mdev facts, got %s" % type(data).__name__)
     params = validate(plugin, SPEC, kwargs)
-    probes = params["probes"]
-    if probes is not None and not isinstance(probes, (str, Mapping)):
-        fail(plugin, "probes must be the name of a registered variable or a mapping of host to probe result")
-    fleet = {}
-    accepts = []
-    for host in host_names(plugin, data, params["hosts"]):
-        fleet[host] = facts_for(data, host)
-        for rec in probe_records(data, host, probes) or []:
-            if rec.get("verdict") == "compatible":
-                accepts.append({"host": host, "parent": rec.get("parent"), "type_id": rec.get("type_id"),
-                                "source_version": rec.get("source_version")})
+    fleet, accepts = fleet_and_accepts(plugin, data, params["hosts"], params["probes"])
     result = migration_domains(fleet, accepts)
     result["hosts_without_facts"] = sorted(h for h, f in fleet.items() if f is None)
     return result

@@ -31,8 +31,8 @@ description:
 options:
   source_version:
     description:
-      - The migration version read on the source (from RV(ansible_facts.mdev.parents.types.migration.version) of
-        M(vfio.mdev_migration.mdev_facts)). Printable ASCII, 1 to 4096 bytes, without NUL or newline; one trailing
+      - The migration version read on the source (C(ansible_facts.mdev.parents[parent].types[type].migration.version)
+        gathered by M(vfio.mdev_migration.mdev_facts)). Printable ASCII, 1 to 4096 bytes, without NUL or newline; one trailing
         newline is stripped.
       - Mutually exclusive with O(probes).
     type: str

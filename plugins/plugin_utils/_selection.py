@@ -141,6 +141,22 @@ def host_names(plugin, data, candidates):
     return [str(h) for h in candidates]
 
 
+def fleet_and_accepts(plugin, data, hosts, probes):
+    """host -> mdev facts (None without facts) for ``hosts``, and the accepted probe records."""
+    if not isinstance(data, Mapping):
+        fail(plugin, "the input must be hostvars or a mapping of host names to mdev facts, got %s" % type(data).__name__)
+    if probes is not None and not isinstance(probes, (str, Mapping)):
+        fail(plugin, "probes must be the name of a registered variable or a mapping of host to probe result")
+    fleet, accepts = {}, []
+    for host in host_names(plugin, data, hosts):
+        fleet[host] = facts_for(data, host)
+        for rec in probe_records(data, host, probes) or []:
+            if rec.get("verdict") == policy.COMPATIBLE:
+                accepts.append({"host": host, "parent": rec.get("parent"), "type_id": rec.get("type_id"),
+                                "source_version": rec.get("source_version")})
+    return fleet, accepts
+
+
 TARGETS_SPEC = {
     "source_host": {"type": "str"},
     "device": {"type": "raw"},

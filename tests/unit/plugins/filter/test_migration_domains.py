@@ -54,8 +54,10 @@ def test_unsupported_types_listed_apart():
 
 def test_probe_evidence_merges_mutual_acceptance_and_reports_one_way():
     data = hostvars(a=target_host(version="v1"), b=target_host(version="v2"), c=target_host(version="v3"))
-    accept = lambda version: {"results": [{"parent": "0000:3b:00.0", "type_id": "nvidia-222",  # noqa: E731
-                                           "source_version": v, "verdict": "compatible"} for v in version]}
+    def accept(versions):
+        return {"results": [{"parent": "0000:3b:00.0", "type_id": "nvidia-222", "source_version": v,
+                             "verdict": "compatible"} for v in versions]}
+
     probes = {"a": accept(["v1", "v2"]), "b": accept(["v2", "v1", "v3"]), "c": accept(["v3"])}
     result = domains(data, probes=probes)
     merged = [d for d in result["domains"] if len(d["hosts"]) == 2][0]

@@ -99,8 +99,8 @@ def test_identity_all_match_is_compatible_by_policy():
 
 
 def test_identity_missing_fact_is_unknown():
-    rec = details(hostvars(src=source_host(version=None), t=target_host(version=None, driver=None,
-                                                                          driver_version=None)))["t"]
+    target = target_host(version=None, driver=None, driver_version=None)
+    rec = details(hostvars(src=source_host(version=None), t=target))["t"]
     assert rec["verdict"] == "unknown"
 
 

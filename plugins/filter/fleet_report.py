@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: fleet_report
+short_description: Build the mdev migration audit report of a fleet
+version_added: 0.1.0
+author:
+  - vfio.mdev_migration maintainers (@vfio-mdev-migration)
+description:
+  - From the mdev facts of a fleet (C(hostvars) or cached facts), the data of the audit that the
+    C(vfio.mdev_migration.fleet_audit) role writes - per
+    type the hosts, versions and capacity; version drift; migration domains (see
+    P(vfio.mdev_migration.migration_domains#filter)); devices that cannot be evacuated; hosts without facts; read
+    errors.
+  - The layout is versioned by C(report_version) and described by the JSON schema C(docs/report-schema.json) in the
+    collection.
+  - Render it for people with P(vfio.mdev_migration.fleet_report_render#filter).
+options:
+  _input:
+    description: C(hostvars), or a mapping of host name to mdev facts.
+    type: dict
+    required: true
+  hosts:
+    description: Host names to report on. Default - every host in the input.
+    type: list
+    elements: str
+  probes:
+    description:
+      - Probe results - the name of the variable each host registered M(vfio.mdev_migration.mdev_version_probe) into,
+        or a mapping of host name to that registered result. Domains then rest on probe evidence where it exists.
+    type: raw
+  generated_at:
+    description: A timestamp to put in the report.
+    type: str
+seealso:
+  - plugin: vfio.mdev_migration.fleet_report_render
+    plugin_type: filter
+  - plugin: vfio.mdev_migration.migration_domains
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Audit report of the fleet
+  ansible.builtin.set_fact:
+    audit: "{{ hostvars | vfio.mdev_migration.fleet_report(hosts=groups['mdev_hosts']) }}"
+
+- name: Hosts whose version differs from the rest of their type
+  ansible.builtin.debug:
+    msg: "{{ audit.version_drift | map(attribute='host') | unique }}"
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - The report - C(report_version), C(generated_at), C(probed), C(summary), C(hosts), C(types), C(version_drift),
+      C(domains), C(unsupported), C(one_way), C(stranded), C(errors). See C(docs/report-schema.json).
+  type: dict
+"""
+
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._report import build_report
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import fleet_and_accepts, validate
+
+SPEC = {"hosts": {"type": "list", "elements": "str"}, "probes": {"type": "raw"}, "generated_at": {"type": "str"}}
+
+
+def _fleet_report(data, **kwargs):
+    plugin = "fleet_report"
+    params = validate(plugin, SPEC, kwargs)
+    fleet, accepts = fleet_and_accepts(plugin, data, params["hosts"], params["probes"])
+    return build_report(fleet, accepts, params["generated_at"], probed=params["probes"] is not None)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"fleet_report": _fleet_report}

@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: fleet_report_render
+short_description: Render an mdev migration audit report as Markdown or HTML
+version_added: 0.1.0
+author:
+  - vfio.mdev_migration maintainers (@vfio-mdev-migration)
+description:
+  - Turns the report of P(vfio.mdev_migration.fleet_report#filter) into Markdown, or into a self-contained HTML page
+    (inline style, no scripts, nothing fetched from the network).
+positional: format
+options:
+  _input:
+    description: The report.
+    type: dict
+    required: true
+  format:
+    description: Output format.
+    type: str
+    choices: [markdown, html]
+    default: markdown
+seealso:
+  - plugin: vfio.mdev_migration.fleet_report
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Write the audit as an HTML page on the controller
+  ansible.builtin.copy:
+    content: "{{ hostvars | vfio.mdev_migration.fleet_report | vfio.mdev_migration.fleet_report_render('html') }}"
+    dest: /tmp/mdev-audit.html
+    mode: "0644"
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+_value:
+  description: The rendered document.
+  type: str
+"""
+
+from collections.abc import Mapping
+
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._report import REPORT_VERSION, render_html, render_markdown
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import fail, to_plain, validate
+
+SPEC = {"format": {"type": "str", "default": "markdown", "choices": ["markdown", "html"]}}
+
+
+def _render(report, *args, **kwargs):
+    plugin = "fleet_report_render"
+    if args:
+        kwargs["format"] = args[0]
+    params = validate(plugin, SPEC, kwargs)
+    if not isinstance(report, Mapping) or report.get("report_version") != REPORT_VERSION:
+        fail(plugin, "the input must be a report of fleet_report (report_version %d)" % REPORT_VERSION)
+    report = to_plain(report)
+    return render_html(report) if params["format"] == "html" else render_markdown(report)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"fleet_report_render": _render}
