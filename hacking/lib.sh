@@ -27,9 +27,13 @@ find_python() {
   return 1
 }
 
+# ensure_system_packages [chromium]: fuse3 for the simulator; chromium for the report rendering test.
 ensure_system_packages() {
   local missing=()
   command -v fusermount3 >/dev/null 2>&1 || missing+=(fuse3)
+  if [ "${1:-}" = chromium ]; then
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  fi
   if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
       echo "Missing system packages: ${missing[*]} (install them as root: apt-get install ${missing[*]})" >&2

@@ -31,7 +31,7 @@ step() {
 
 wants() { case " $STEPS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-ensure_system_packages || exit 1
+ensure_system_packages chromium || exit 1
 WORK="$(mktemp -d /tmp/mdev-migration-test.XXXXXX)"
 # A test that fails must not leave a simulator mounted: unmount whatever is under WORK.
 cleanup() {

@@ -16,7 +16,8 @@ author:
 description:
   - Builds the list to pass as O(vfio.mdev_migration.mdev_version_probe#module:probes), in one of two ways.
   - From a source host's mdev facts and a VM's O(devices) - one C(type_id) and C(source_version) per type of the VM's
-    devices that publishes a migration version. Devices whose type publishes none cannot be probed and are left out.
+    devices that publishes a migration version. Devices whose type publishes none, and vendor-VFIO VFs, cannot be
+    probed and are left out.
     The type-level version is used, because the probe runs on targets before any device exists there.
   - From a target host's mdev facts and O(versions) (type-id to the versions to ask about, for example every version
     a fleet publishes) - one request per version of each type the host offers.
@@ -83,8 +84,10 @@ def _probe_requests(data, *args, **kwargs):
     wanted = params["devices"] if params["devices"] is not None else sorted(devices)
     requests, seen = [], set()
     for uuid in wanted:
+        if uuid in (facts.get("vendor_vfio") or {}):
+            continue    # vendor-VFIO VFs publish no version attribute: nothing to probe
         if uuid not in devices:
-            fail(plugin, "device %s is not an mdev device of the source" % uuid)
+            fail(plugin, "device %s is neither an mdev device nor a vendor-VFIO VF of the source" % uuid)
         dev = devices[uuid]
         mtype = ((facts.get("parents") or {}).get(dev.get("parent")) or {}).get("types", {}).get(dev.get("type_id")) or {}
         mig = mtype.get("migration") or {}
