@@ -9,3 +9,9 @@ ansible-playbook -i "$SIM_DIR/inventory.yml" -e "facts_dir=$SIM_DIR/facts" playb
 python check_facts.py "$EXAMPLE_FLEET" "$SIM_DIR/facts"
 # nothing was written anywhere while gathering
 test ! -s "$SIM_DIR/write-log.jsonl"
+
+# Each fault kind, through the module.
+sim_down
+SIM_DIR="$SIM_DIR-faults"
+sim_up faulty_fleet.yml
+ansible-playbook -i "$SIM_DIR/inventory.yml" faults.yml "$@"
