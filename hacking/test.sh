@@ -35,7 +35,7 @@ ensure_system_packages chromium || exit 1
 WORK="$(mktemp -d /tmp/mdev-migration-test.XXXXXX)"
 # A test that fails must not leave a simulator mounted: unmount whatever is under WORK.
 cleanup() {
-  grep " $WORK/" /proc/mounts 2>/dev/null | awk '{print $2}' | sort -r | while read -r m; do
+  grep -E " ($WORK/|/tmp/mdev-sim-test-)" /proc/mounts 2>/dev/null | awk '{print $2}' | sort -r | while read -r m; do
     fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   done
   rm -rf "$WORK"

@@ -75,8 +75,8 @@ def main():
         data = fleet(size)
         t_filter, chosen = median_time(lambda: targets(data, "host00001", UUID), 5)
         t_jinja, count = median_time(lambda: jinja_baseline(data), 3)
-        print("| %d | %.3f | %.3f | %.1fx | %d (baseline %s) |" % (size, t_filter, t_jinja, t_jinja / t_filter,
-                                                               len(chosen), count))
+        row = (size, t_filter, t_jinja, t_jinja / t_filter, len(chosen), count)
+        print("| %d | %.3f | %.3f | %.1fx | %d (baseline %s) |" % row)
 
 
 if __name__ == "__main__":

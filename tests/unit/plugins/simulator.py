@@ -10,7 +10,9 @@ __metaclass__ = type
 import contextlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 import pytest
 
@@ -31,17 +33,22 @@ needs_fuse = pytest.mark.skipif(not fuse_available(), reason="needs root, /dev/f
 
 @contextlib.contextmanager
 def mounted_fleet(tmp_path, hosts):
-    """Mount ``hosts`` (name -> host description) under tmp_path/mnt; yields a Fleet."""
+    """Mount ``hosts`` (name -> host description); yields a Fleet; always unmounts.
+
+    The mounts live in a directory of their own, not under pytest's temporary directories:
+    pytest removes old temporary directories with rmtree, which a live mount would break.
+    """
     from mdev_sim.cli import fleet_down, fleet_up   # pylint: disable=import-error
     fleet_file = os.path.join(str(tmp_path), "fleet.yml")
     with open(fleet_file, "w") as handle:
         yaml.safe_dump({"fleet_format": 1, "hosts": hosts}, handle)
-    directory = os.path.join(str(tmp_path), "mnt")
-    state = fleet_up(fleet_file, directory)
+    directory = tempfile.mkdtemp(prefix="mdev-sim-test-")
     try:
+        state = fleet_up(fleet_file, directory)
         yield Fleet(directory, state)
     finally:
         fleet_down(directory)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 class Fleet:

@@ -33,10 +33,11 @@ PCI = "devices/pci0000:00"
 T222 = PCI + "/0000:3b:00.0/mdev_supported_types/nvidia-222"
 
 
-@pytest.fixture(scope="module")
-def example(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("example")
-    with mounted_fleet(tmp, FLEET) as fleet:
+@pytest.fixture
+def example(tmp_path):
+    # Function scope: ansible-test runs each test in a forked process, where the teardown of a
+    # wider-scoped fixture would never run and its mounts would be left behind.
+    with mounted_fleet(tmp_path, FLEET) as fleet:
         yield fleet
 
 

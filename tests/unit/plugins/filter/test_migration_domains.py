@@ -54,6 +54,7 @@ def test_unsupported_types_listed_apart():
 
 def test_probe_evidence_merges_mutual_acceptance_and_reports_one_way():
     data = hostvars(a=target_host(version="v1"), b=target_host(version="v2"), c=target_host(version="v3"))
+
     def accept(versions):
         return {"results": [{"parent": "0000:3b:00.0", "type_id": "nvidia-222", "source_version": v,
                              "verdict": "compatible"} for v in versions]}

@@ -184,7 +184,6 @@ def test_attribute_vanishing_between_listing_and_write(tmp_path):
     ({"type_id": "nvidia-222", "source_version": V222, "parents": ["../.."]}, "parents[0]"),
     ({"type_id": "nvidia-222", "source_version": V222, "parents": ["0000:3b:00.0", "*"]}, "parents[1]"),
     ({"type_id": "nvidia-22?", "source_version": V222}, "type_id"),
-    ({"type_id": "nvidia-222", "source_version": "a\x00b"}, "source_version"),
     ({"type_id": "nvidia-222", "source_version": "a\nb"}, "source_version"),
     ({"type_id": "nvidia-222", "source_version": "x" * 4097}, "source_version"),
     ({"type_id": "nvidia-222", "source_version": "x" * 10240}, "source_version"),
@@ -203,6 +202,17 @@ def test_refused_input_names_it_and_writes_nothing(sim, args, named):
     args = dict(args, sysfs_root=sim.root("t"))
     result = fail_module(mdev_version_probe, args)
     assert named in result["msg"]
+    assert sim.writes() == []
+
+
+def test_nul_in_version_is_refused_by_core_or_by_the_module(sim):
+    # ansible-core 2.21 refuses an argument with a NUL while logging the invocation to syslog,
+    # before the module runs; with syslog logging off, the module's own validation names it.
+    args = {"sysfs_root": sim.root("t"), "type_id": "nvidia-222", "source_version": "a\x00b"}
+    result = fail_module(mdev_version_probe, args)
+    assert "source_version" in result["msg"] or "embedded null character" in result["msg"]
+    result = fail_module(mdev_version_probe, dict(args, _ansible_no_target_syslog=True))
+    assert "source_version" in result["msg"] and "printable ASCII" in result["msg"]
     assert sim.writes() == []
 
 
