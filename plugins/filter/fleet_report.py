@@ -22,20 +22,9 @@ description:
   - The layout is versioned by C(report_version) and described by the JSON schema C(docs/report-schema.json) in the
     collection.
   - Render it for people with P(vfio.mdev_migration.fleet_report_render#filter).
+extends_documentation_fragment:
+  - vfio.mdev_migration._fleet
 options:
-  _input:
-    description: C(hostvars), or a mapping of host name to mdev facts.
-    type: dict
-    required: true
-  hosts:
-    description: Host names to report on. Default - every host in the input.
-    type: list
-    elements: str
-  probes:
-    description:
-      - Probe results - the name of the variable each host registered M(vfio.mdev_migration.mdev_version_probe) into,
-        or a mapping of host name to that registered result. Domains then rest on probe evidence where it exists.
-    type: raw
   generated_at:
     description: A timestamp to put in the report.
     type: str

@@ -22,20 +22,8 @@ description:
   - With O(probes), two version domains of a type whose members accept each other's version in a write probe are
     merged (evidence V(probe)); an acceptance in one direction only is listed in C(one_way).
   - Hosts without facts are listed in C(hosts_without_facts).
-options:
-  _input:
-    description: C(hostvars), or a mapping of host name to mdev facts.
-    type: dict
-    required: true
-  hosts:
-    description: Host names to include. Default - every host in the input.
-    type: list
-    elements: str
-  probes:
-    description:
-      - Probe results - the name of the variable each host registered M(vfio.mdev_migration.mdev_version_probe) into,
-        or a mapping of host name to that registered result.
-    type: raw
+extends_documentation_fragment:
+  - vfio.mdev_migration._fleet
 seealso:
   - plugin: vfio.mdev_migration.migration_targets
     plugin_type: filter

@@ -92,14 +92,14 @@ EXAMPLES = r"""
       - types
       - versions
 
-- name: Gather facts from a simulated tree
+- name: Gather facts from a simulated tree (tools/mdev-sim inventory sets sysfs_root per host)
   vfio.mdev_migration.mdev_facts:
-    sysfs_root: /run/mdev-sim/host1
+    sysfs_root: "{{ sysfs_root }}"
 
 - name: Fail when an attribute could not be read
   ansible.builtin.assert:
     that: ansible_facts.mdev.errors | length == 0
-    fail_msg: "{{ ansible_facts.mdev.errors }}"
+    fail_msg: "{{ ansible_facts.mdev.errors | to_json }}"
 """
 
 RETURN = r"""
