@@ -70,6 +70,18 @@ def host_entry(data, host):
 
 
 def facts_for(data, host):
+    """The mdev facts of ``host`` in ``data``, or None.
+
+    Through ``hostvars``, facts are read with ``HostVars.raw_get``: facts are data returned by
+    modules and never templates, and fetching them through ``hostvars[host][...]`` would template
+    every value of every host (seconds for thousands of hosts).
+    """
+    raw_get = getattr(data, "raw_get", None)
+    if callable(raw_get):
+        try:
+            return policy.mdev_facts_of(raw_get(host))
+        except KeyError:
+            return None
     return policy.mdev_facts_of(host_entry(data, host))
 
 
