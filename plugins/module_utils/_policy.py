@@ -54,14 +54,15 @@ class PolicyInputError(ValueError):
 def mdev_facts_of(hostvars_entry):
     """The ``mdev`` facts in a hostvars entry, or the entry itself when it already is mdev facts.
 
-    Accepts ``{'ansible_facts': {'mdev': ...}}`` (registered or cached facts), ``{'ansible_mdev':
-    ...}`` (facts injected as variables) and bare mdev facts. Returns None when there are none.
+    Accepts ``{'ansible_facts': {'mdev': ...}}`` (hostvars), ``{'ansible_mdev': ...}`` (facts
+    injected as variables), ``{'mdev': ...}`` (a host's ``ansible_facts``, as a fact cache holds
+    them) and bare mdev facts. Returns None when there are none.
     """
     if not isinstance(hostvars_entry, Mapping):
         return None
     if "schema_version" in hostvars_entry and "parents" in hostvars_entry:
         return hostvars_entry
-    for outer, inner in (("ansible_facts", "mdev"), (None, "ansible_mdev")):
+    for outer, inner in (("ansible_facts", "mdev"), (None, "ansible_mdev"), (None, "mdev")):
         container = hostvars_entry.get(outer) if outer else hostvars_entry
         if isinstance(container, Mapping):
             facts = container.get(inner)

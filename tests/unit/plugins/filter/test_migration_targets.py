@@ -259,8 +259,9 @@ def test_facts_not_gathered_for_types_is_unknown():
 
 
 def test_bare_facts_mapping_and_injected_facts_are_accepted():
-    data = {"src": source_host(), "t": target_host(), "inj": {"ansible_mdev": target_host()}}
-    assert targets(data, "src", SRC_UUID) == ["inj", "t"]
+    data = {"src": source_host(), "t": target_host(), "inj": {"ansible_mdev": target_host()},
+            "cached": {"mdev": target_host()}}
+    assert targets(data, "src", SRC_UUID) == ["cached", "inj", "t"]
 
 
 @pytest.mark.parametrize("kwargs, named", [
