@@ -18,7 +18,7 @@ import os
 import platform
 import re
 
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import Sysfs
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import Sysfs, SysfsError
 
 SCHEMA_VERSION = 1
 
@@ -107,8 +107,11 @@ class FactGatherer:
         self._record(err)
         return value
 
-    def _link(self, relpath):
+    def _link(self, relpath, required=False):
+        """Base name of a link's target; a required link that is missing is an error."""
         name, err = self.fs.link_name(relpath)
+        if name is None and err is None and required:
+            err = SysfsError(self.fs.abspath(relpath), "ENOENT", "missing link")
         self._record(err)
         return name
 
@@ -164,11 +167,22 @@ class FactGatherer:
     def parent_selected(self, name):
         return not self.parent_patterns or any(fnmatch.fnmatchcase(name, p) for p in self.parent_patterns)
 
-    def gather_parent(self, name):
-        link = os.path.join("class", "mdev_bus", name)
-        device_dir, err = self.fs.resolve(link)
-        if err:
+    def _follow(self, link):
+        """Resolved relative path of a device link, or None (recorded) when it dangles, escapes,
+        or was listed and is gone."""
+        err = self.fs.link_name(link)[1]
+        if err is None:
+            device_dir, err = self.fs.resolve(link)
+        if err is None and not self.fs.exists(device_dir):
+            err = SysfsError(self.fs.abspath(link), "ENOENT", "listed, but no longer exists")
+        if err is not None:
             self._record(err)
+            return None
+        return device_dir
+
+    def gather_parent(self, name):
+        device_dir = self._follow(os.path.join("class", "mdev_bus", name))
+        if device_dir is None:
             return None
         bus = None
         subsystem, err = self.fs.resolve(os.path.join(device_dir, "subsystem"))
@@ -206,14 +220,12 @@ class FactGatherer:
         return info
 
     def gather_device(self, uuid):
-        link = os.path.join("bus", "mdev", "devices", uuid)
-        device_dir, err = self.fs.resolve(link)
-        if err:
-            self._record(err)
+        device_dir = self._follow(os.path.join("bus", "mdev", "devices", uuid))
+        if device_dir is None:
             return None
         device = {
             "parent": os.path.basename(os.path.dirname(device_dir)),
-            "type_id": self._link(os.path.join(device_dir, "mdev_type")),
+            "type_id": self._link(os.path.join(device_dir, "mdev_type"), required=True),
         }
         if "versions" in self.subset:
             device["migration"] = self.migration_record(device_dir)
@@ -226,24 +238,31 @@ class FactGatherer:
             dev = os.path.join(pci_dir, address)
             if not self.fs.exists(os.path.join(dev, "nvidia", "current_vgpu_type")):
                 continue
-            physfn = self._link(os.path.join(dev, "physfn"))
-            gpu = os.path.join(pci_dir, physfn) if physfn else dev
-            gpu_dir, err = self.fs.resolve(gpu)
-            if err:
-                self._record(err)
-                continue
-            driver = self._link(os.path.join(gpu_dir, "driver"))
             current = self._read_int(os.path.join(dev, "nvidia", "current_vgpu_type"))
-            vfs[address] = {
-                "physfn": physfn,
+            vf = {
+                "physfn": None,
                 "creatable_types": self.creatable_types(os.path.join(dev, "nvidia", "creatable_vgpu_types")),
                 "current_type": current if current else None,
-                "pci": self.pci_identity(gpu_dir) if "pci" in self.subset else None,
-                "numa_node": self._read_int(os.path.join(gpu_dir, "numa_node"), optional=True)
-                if "pci" in self.subset else None,
-                "driver": driver,
-                "driver_version": self.driver_version(gpu_dir, driver),
+                "pci": None, "numa_node": None, "driver": None, "driver_version": None,
             }
+            vfs[address] = vf
+            # The GPU's identity comes from the physical function; a VF whose physfn link is
+            # broken has no known GPU identity, rather than its own ids passed off as the board's.
+            physfn_link = os.path.join(dev, "physfn")
+            if self.fs.is_link(physfn_link):
+                gpu_dir = self._follow(physfn_link)
+                if gpu_dir is None:
+                    continue
+                vf["physfn"] = os.path.basename(gpu_dir)
+            else:
+                gpu_dir = self._follow(dev)     # no physfn: the device is the GPU itself
+                if gpu_dir is None:
+                    continue
+            vf["driver"] = self._link(os.path.join(gpu_dir, "driver"))
+            vf["driver_version"] = self.driver_version(gpu_dir, vf["driver"])
+            if "pci" in self.subset:
+                vf["pci"] = self.pci_identity(gpu_dir)
+                vf["numa_node"] = self._read_int(os.path.join(gpu_dir, "numa_node"), optional=True)
         return vfs
 
     def creatable_types(self, relpath):

@@ -104,6 +104,10 @@ class Sysfs:
         """True when the entry exists (a dangling link counts as absent)."""
         return os.path.exists(self.abspath(relpath))
 
+    def is_link(self, relpath):
+        """True when ``relpath`` itself is a symbolic link (dangling or not)."""
+        return os.path.islink(self.abspath(relpath))
+
     def link_name(self, relpath):
         """Base name of what the link ``relpath`` points to, checked to stay inside the root.
 
@@ -111,7 +115,7 @@ class Sysfs:
         ``(None, SysfsError)`` when it is dangling or escapes.
         """
         path = self.abspath(relpath)
-        if not os.path.islink(path):
+        if not self.is_link(relpath):
             return None, None
         real, err = self.resolve(relpath)
         if err:
@@ -173,7 +177,11 @@ class Sysfs:
         text, err = self.read(relpath)
         if err:
             return None, err
+        # sysfs integers are at most 64-bit; a longer string is not one (and would cost
+        # Python a quadratic conversion).
         try:
+            if len(text) > 32:
+                raise ValueError(text)
             return int(text.strip(), 0), None
         except ValueError:
             return None, SysfsError(self.abspath(relpath), ENOTINT, "value %r is not an integer" % text[:64])

@@ -73,6 +73,9 @@ class Fault:
         self.delay = float(spec.get("delay", 0))
         self.vanish = bool(spec.get("vanish", False))
         self.short_write = spec.get("short_write")
+        self.link_to = spec.get("link_to")       # readlink answers this instead (dangling, escaping)
+        if self.link_to is not None and "op" not in spec:
+            self.op = "readlink"
         self.value = None
         if "value_hex" in spec:
             self.value = bytes.fromhex(str(spec["value_hex"]))
@@ -126,7 +129,10 @@ class HostModel:
             # Faults may name a path through links (class/mdev_bus/...); FUSE sees only the
             # resolved path, so resolve plain paths once here. Glob patterns match resolved paths.
             if not any(c in fault.path for c in "*?["):
-                fault.path = self.canonical(fault.path)
+                # Resolve the directories only: a fault on a link itself (link_to, vanish) must
+                # stay on the link, which is what FUSE's readlink and getattr are called with.
+                head, tail = os.path.split(fault.path)
+                fault.path = "/".join(p for p in (self.canonical(head), tail) if p)
 
     # -- description -> state --------------------------------------------------------------
 
@@ -360,9 +366,11 @@ class HostModel:
 
     def readlink(self, path):
         entry = self.lookup(path)
-        self._apply(path.strip("/"), "readlink")
+        fault = self._apply(path.strip("/"), "readlink")
         if not isinstance(entry, tuple):
             raise _err(errno.EINVAL)
+        if fault is not None and fault.link_to is not None:
+            return str(fault.link_to)
         return entry[1]
 
     def open(self, path, flags):

@@ -1,0 +1,270 @@
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fault matrix: every attribute mdev_facts reads x every fault the simulator injects.
+
+One simulated host per fault kind; on it, one parent (or VF) per attribute, each with that
+attribute faulted. For every cell: the module task does not fail, the fault is in ``errors``
+with its path and errno (or, where the ABI says so, is read as absent or as "migration
+unsupported"), and every other fact equals the same host gathered without faults.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import os
+import platform
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ansible_collections.vfio.mdev_migration.plugins.modules import mdev_facts
+from ansible_collections.vfio.mdev_migration.tests.unit.plugins.module_runner import (  # noqa: F401 pylint: disable=unused-import
+    patch_exit,
+    run_module,
+)
+from ansible_collections.vfio.mdev_migration.tests.unit.plugins.simulator import mounted_fleet, needs_fuse
+
+pytestmark = needs_fuse
+
+PCI = "devices/pci0000:00"
+DELAY = 2.0
+
+# attribute -> (kind, path template). Templates see bdf, drv, tid, uuid of the cell's parent.
+ATTRIBUTES = {
+    "vendor": ("str", "{pdir}/vendor"),
+    "device": ("str", "{pdir}/device"),
+    "subsystem_vendor": ("str", "{pdir}/subsystem_vendor"),
+    "subsystem_device": ("str", "{pdir}/subsystem_device"),
+    "revision": ("str", "{pdir}/revision"),
+    "numa_node": ("int_opt", "{pdir}/numa_node"),
+    "module_version": ("str_opt", "module/{drv}/version"),
+    "name": ("str_opt", "{tdir}/name"),
+    "description": ("str_opt", "{tdir}/description"),
+    "device_api": ("str", "{tdir}/device_api"),
+    "available_instances": ("int", "{tdir}/available_instances"),
+    "type_version": ("version", "{tdir}/migration_version"),
+    "device_version": ("version", "{pdir}/{uuid}/migration_version"),
+    "parent_link": ("link", "class/mdev_bus/{bdf}"),
+    "driver_link": ("link", "{pdir}/driver"),
+    "mdev_type_link": ("link", "{pdir}/{uuid}/mdev_type"),
+    "device_link": ("link", "bus/mdev/devices/{uuid}"),
+    "creatable_vgpu_types": ("str", "bus/pci/devices/{vf}/nvidia/creatable_vgpu_types"),
+    "current_vgpu_type": ("int", "bus/pci/devices/{vf}/nvidia/current_vgpu_type"),
+    "physfn_link": ("link", "bus/pci/devices/{vf}/physfn"),
+    "osrelease": ("str", "kernel/osrelease"),
+}
+
+FAULTS = {
+    "EIO": {"errno": "EIO"},
+    "ENODEV": {"errno": "ENODEV"},
+    "EACCES": {"errno": "EACCES"},
+    "EAGAIN": {"errno": "EAGAIN"},
+    "vanish": {"vanish": True},
+    "non_utf8": {"value_hex": "c328ff0a"},
+    "empty": {"value": ""},
+    "exactly_4096": {"value_repeat": {"char": "7", "count": 4096}},
+    "over_long": {"value_repeat": {"char": "7", "count": 4097}},
+    "non_integer": {"value": "twelve\n"},
+    "dangling_link": {"link_to": "../nowhere"},
+    "escaping_link": {"link_to": "../../../../../../../../../../../../../etc"},
+    "delay": {"delay": DELAY},
+}
+LINK_FAULTS = ("dangling_link", "escaping_link", "vanish", "delay")
+
+
+def applies(kind, fault):
+    if kind == "link":
+        return fault in LINK_FAULTS
+    if fault in ("dangling_link", "escaping_link"):
+        return False
+    if fault == "non_integer":
+        return kind in ("int", "int_opt")
+    return True
+
+
+def cells():
+    return [(a, f) for f in FAULTS for a, (kind, _p) in ATTRIBUTES.items() if applies(kind, f)]
+
+
+def layout(index):
+    bdf = "0000:%02x:00.0" % (index + 1)
+    drv = "drv%d" % index
+    return {"bdf": bdf, "drv": drv, "tid": "%s-1" % drv, "uuid": "00000000-0000-4000-8000-%012d" % index,
+            "pdir": "%s/%s" % (PCI, bdf), "tdir": "%s/%s/mdev_supported_types/%s-1" % (PCI, bdf, drv),
+            "gpu": "0000:%02x:00.0" % (0x80 + index), "vf": "0000:%02x:00.4" % (0x80 + index)}
+
+
+def host(fault=None):
+    """One parent and one GPU per attribute; with ``fault``, each one's attribute is faulted."""
+    spec = {"kernel_release": "6.8.0-matrix", "parents": {}, "devices": {}, "vendor_vfio": {"gpus": {}}, "faults": []}
+    for index, attribute in enumerate(ATTRIBUTES):
+        ids = layout(index)
+        spec["parents"][ids["bdf"]] = {
+            "pci": {"vendor_id": "10de", "device_id": "1e%02x" % index, "subsystem_vendor_id": "10de",
+                    "subsystem_device_id": "12a2", "revision": "a1"},
+            "driver": ids["drv"], "driver_version": "1.%d" % index, "numa_node": index % 2,
+            "types": {ids["tid"]: {"name": "T%d" % index, "description": "d%d" % index, "available_instances": 3,
+                                   "migration": {"attribute": "migration_version", "version": "v%d" % index}}}}
+        spec["devices"][ids["uuid"]] = {"parent": ids["bdf"], "type": ids["tid"],
+                                        "migration": {"attribute": "migration_version", "version": "dv%d" % index}}
+        spec["vendor_vfio"]["gpus"][ids["gpu"]] = {
+            "pci": {"vendor_id": "10de", "device_id": "23%02x" % index}, "driver": "nvgpu%d" % index,
+            "driver_version": "580.%d" % index, "numa_node": 0,
+            "vfs": {ids["vf"]: {"current_type": 0, "creatable_types": {"14%02d" % index: "H100-%dC" % index}}}}
+        if fault is not None and applies(ATTRIBUTES[attribute][0], fault):
+            spec["faults"].append(dict(FAULTS[fault], path=ATTRIBUTES[attribute][1].format(**ids)))
+    return spec
+
+
+def gather(root):
+    result = run_module(mdev_facts, {"sysfs_root": root})
+    assert result["changed"] is False and "failed" not in result
+    return result["ansible_facts"]["mdev"]
+
+
+ERRNO_OF = {"vanish": "ENOENT", "non_utf8": "EILSEQ", "over_long": "EOVERFLOW", "non_integer": "EINVAL",
+            "dangling_link": "ENOENT", "escaping_link": "EXDEV"}
+PCI_KEYS = {"vendor": "vendor_id", "device": "device_id", "subsystem_vendor": "subsystem_vendor_id",
+            "subsystem_device": "subsystem_device_id", "revision": "revision"}
+
+
+def apply_cell(want, attribute, fault, ids):
+    """Change ``want`` (the clean host's facts) as this cell's fault must; return its error or None.
+
+    The rules: an unreadable mandatory attribute is null and an error; an optional one that is
+    gone is simply absent; a version attribute whose read fails means "migration unsupported"
+    (an error too, except ENODEV, the ABI's own answer); a broken device link drops what it
+    points to; a delay changes nothing.
+    """
+    kind, template = ATTRIBUTES[attribute]
+    path = os.path.join(want["sysfs_root"], template.format(**ids))
+    parent = want["parents"].get(ids["bdf"])
+    mtype = parent["types"][ids["tid"]] if parent else None
+    vf = want["vendor_vfio"].get(ids["vf"])
+    errno_ = FAULTS[fault].get("errno") or ERRNO_OF.get(fault)
+    if fault == "delay":
+        return None
+    value = {"empty": "", "exactly_4096": "7" * 4096}.get(fault)
+    if value is not None and kind in ("int", "int_opt"):
+        value, errno_ = None, "EINVAL"
+    if kind == "version":
+        mig = mtype["migration"] if attribute == "type_version" else want["devices"][ids["uuid"]]["migration"]
+        if fault == "vanish":
+            mig.update(attribute=None, version=None, supported=None, errno=None)
+            return None
+        if value is not None:
+            mig["version"] = value
+            return None
+        mig.update(version=None, supported=False, errno=errno_)
+        return None if errno_ == "ENODEV" else (path, errno_)
+    if kind == "link":
+        gone = fault == "vanish"
+        if attribute == "parent_link":
+            del want["parents"][ids["bdf"]]
+        elif attribute == "device_link":
+            del want["devices"][ids["uuid"]]
+        elif attribute == "mdev_type_link":
+            want["devices"][ids["uuid"]]["type_id"] = None
+        elif attribute == "driver_link":
+            parent.update(driver=None, driver_version=None)
+            return None if gone else (path, errno_)
+        elif attribute == "physfn_link":
+            if gone:    # no physfn link at all: the VF stands for itself, no driver bound to it
+                vf.update(physfn=None, driver=None, driver_version=None)
+                return None
+            vf.update(physfn=None, pci=None, numa_node=None, driver=None, driver_version=None)
+        return (path, errno_)
+    if fault == "vanish" and kind in ("str_opt", "int_opt"):
+        value = None
+        errno_ = None
+    elif attribute == "osrelease" and fault == "vanish":
+        value, errno_ = platform.release(), None   # no simulated release: the running kernel's
+    elif attribute == "current_vgpu_type" and fault == "vanish":
+        del want["vendor_vfio"][ids["vf"]]          # not a vendor-VFIO VF any more
+        return None
+    elif value is not None:
+        errno_ = None
+    if attribute in PCI_KEYS:
+        parent["pci"][PCI_KEYS[attribute]] = value
+    elif attribute == "numa_node":
+        parent["numa_node"] = value
+    elif attribute == "module_version":
+        parent["driver_version"] = value
+    elif attribute in ("name", "description", "device_api", "available_instances"):
+        mtype[attribute] = value
+    elif attribute == "creatable_vgpu_types":
+        vf["creatable_types"] = {}
+    elif attribute == "current_vgpu_type":
+        vf["current_type"] = value
+    elif attribute == "osrelease":
+        want["kernel_release"] = value
+    return (path, errno_) if errno_ else None
+
+
+def cell_slice(facts, ids, attribute):
+    """What one cell can change."""
+    if attribute == "osrelease":
+        return facts["kernel_release"]
+    return (facts["parents"].get(ids["bdf"]), facts["devices"].get(ids["uuid"]), facts["vendor_vfio"].get(ids["vf"]))
+
+
+def host_name(fault):
+    return "f-%s" % fault.replace("_", "-").lower()
+
+
+def test_fault_matrix(tmp_path, capsys):
+    hosts = {"clean": host()}
+    hosts.update({host_name(fault): host(fault) for fault in FAULTS})
+    tried, passed, failures = 0, 0, []
+    with mounted_fleet(tmp_path, hosts) as fleet:
+        with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
+            gathered = dict(zip(hosts, pool.map(lambda h: gather(fleet.root(h)), hosts)))
+    base = gathered["clean"]
+    assert base["errors"] == [] and len(base["parents"]) == len(ATTRIBUTES)
+    for fault in FAULTS:
+        facts = gathered[host_name(fault)]
+        want = copy.deepcopy(dict(base, sysfs_root=facts["sysfs_root"]))
+        got_errors = set((e["path"], e["errno"]) for e in facts["errors"])
+        wanted_errors = set()
+        for index, attribute in enumerate(ATTRIBUTES):
+            if not applies(ATTRIBUTES[attribute][0], fault):
+                continue
+            tried += 1
+            ids = layout(index)
+            error = apply_cell(want, attribute, fault, ids)
+            problems = []
+            if error is not None:
+                wanted_errors.add(error)
+                if error not in got_errors:
+                    problems.append("error %r missing from %r" % (error, sorted(got_errors)))
+            if cell_slice(want, ids, attribute) != cell_slice(facts, ids, attribute):
+                problems.append("expected %r, got %r" % (cell_slice(want, ids, attribute),
+                                                         cell_slice(facts, ids, attribute)))
+            if problems:
+                failures.append("%s x %s: %s" % (attribute, fault, "; ".join(problems)))
+            else:
+                passed += 1
+        # Nothing else changed, and no other error was recorded.
+        for key in ("parents", "devices", "vendor_vfio", "kernel_release"):
+            if want[key] != facts[key]:
+                failures.append("%s: %s differ beyond the faulted cells" % (fault, key))
+        if got_errors != wanted_errors:
+            failures.append("%s: unexpected errors %r" % (fault, sorted(got_errors - wanted_errors)))
+    with capsys.disabled():
+        print("\nfault matrix: %d cells tried, %d passed (%d attributes x %d faults, where they apply)"
+              % (tried, passed, len(ATTRIBUTES), len(FAULTS)))
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("fault", ["EIO", "escaping_link"])
+def test_nothing_readable_still_no_traceback(tmp_path, fault):
+    """A host whose class/mdev_bus cannot be listed at all: facts with the error, no failure."""
+    spec = dict(host(), faults=[dict(FAULTS[fault], path="class/mdev_bus", op="readdir")
+                                if fault == "EIO" else dict(FAULTS[fault], path="class/mdev_bus/0000:01:00.0")])
+    with mounted_fleet(tmp_path, {"h": spec}) as fleet:
+        facts = gather(fleet.root("h"))
+        assert facts["errors"], facts["errors"]
+        assert all(set(e) == {"path", "errno", "message"} for e in facts["errors"])
