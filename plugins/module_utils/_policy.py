@@ -71,6 +71,92 @@ def mdev_facts_of(hostvars_entry):
     return None
 
 
+_STR = (str, type(None))
+
+
+def _is_int(value, none_ok=True):
+    return (value is None and none_ok) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _mapping_problem(where, value, none_ok=False):
+    if value is None and none_ok:
+        return None
+    return None if isinstance(value, Mapping) else "%s is not a mapping" % where
+
+
+def facts_problem(facts):
+    """Why ``facts`` are not usable mdev facts (a sentence naming the key), or None.
+
+    Facts come from hosts and caches: whatever shape they arrive in, a malformed value must give
+    an ``unknown`` verdict with this reason, never an exception or a guess.
+    """
+    problem = _mapping_problem("the facts", facts)
+    if problem:
+        return problem
+    for key in ("parents", "devices", "vendor_vfio"):
+        problem = _mapping_problem(key, facts.get(key, {}))
+        if problem:
+            return problem
+    if not isinstance(facts.get("kernel_release"), _STR):
+        return "kernel_release is not a string"
+    subset = facts.get("gather_subset")
+    if subset is not None and not (isinstance(subset, (list, tuple)) and all(isinstance(x, str) for x in subset)):
+        return "gather_subset is not a list of names"
+    for pname, parent in (facts.get("parents") or {}).items():
+        where = "parents.%s" % pname
+        problem = _mapping_problem(where, parent) or _mapping_problem(where + ".types", parent.get("types", {})) \
+            or _mapping_problem(where + ".pci", parent.get("pci"), none_ok=True)
+        if problem:
+            return problem
+        for key in ("bus", "driver", "driver_version"):
+            if not isinstance(parent.get(key), _STR):
+                return "%s.%s is not a string" % (where, key)
+        if any(not isinstance(v, _STR) for v in (parent.get("pci") or {}).values()):
+            return "%s.pci has a value that is not a string" % where
+        for type_id, mtype in (parent.get("types") or {}).items():
+            problem = _type_problem("%s.types.%s" % (where, type_id), mtype)
+            if problem:
+                return problem
+    for uuid, dev in (facts.get("devices") or {}).items():
+        where = "devices.%s" % uuid
+        problem = _mapping_problem(where, dev) or _mapping_problem(where + ".migration", dev.get("migration"),
+                                                                   none_ok=True)
+        if problem:
+            return problem
+        if not isinstance(dev.get("parent"), _STR) or not isinstance(dev.get("type_id"), _STR):
+            return "%s has a parent or type_id that is not a string" % where
+    for address, vf in (facts.get("vendor_vfio") or {}).items():
+        where = "vendor_vfio.%s" % address
+        problem = _mapping_problem(where, vf) or _mapping_problem(where + ".creatable_types",
+                                                                  vf.get("creatable_types", {})) \
+            or _mapping_problem(where + ".pci", vf.get("pci"), none_ok=True)
+        if problem:
+            return problem
+        if not _is_int(vf.get("current_type")):
+            return "%s.current_type is not an integer" % where
+        if any(not isinstance(vf.get(k), _STR) for k in ("physfn", "driver", "driver_version")):
+            return "%s has a physfn, driver or driver_version that is not a string" % where
+    return None
+
+
+def _type_problem(where, mtype):
+    problem = _mapping_problem(where, mtype) or _mapping_problem(where + ".migration", mtype.get("migration"),
+                                                                  none_ok=True)
+    if problem:
+        return problem
+    if not _is_int(mtype.get("available_instances")):
+        return "%s.available_instances is not an integer" % where
+    if not isinstance(mtype.get("device_api"), _STR) or not isinstance(mtype.get("name"), _STR):
+        return "%s has a device_api or name that is not a string" % where
+    devices = mtype.get("devices")
+    if devices is not None and not isinstance(devices, (list, tuple)):
+        return "%s.devices is not a list" % where
+    mig = mtype.get("migration") or {}
+    if not isinstance(mig.get("version"), _STR) or mig.get("supported") not in (True, False, None):
+        return "%s.migration has a version that is not a string or a supported that is not a boolean" % where
+    return None
+
+
 def _subset(facts, name):
     gathered = facts.get("gather_subset")
     return gathered is None or name in gathered
@@ -105,6 +191,9 @@ def source_from_facts(facts, device, host=None):
     where = "source_host %s" % host if host else "source facts"
     if facts is None:
         raise PolicyInputError("%s: %s" % (where, NO_FACTS))
+    problem = facts_problem(facts)
+    if problem:
+        raise PolicyInputError("%s: malformed mdev facts: %s" % (where, problem))
     devices = facts.get("devices") or {}
     if device in devices:
         dev = devices[device]
@@ -328,6 +417,10 @@ def evaluate_device(source, host, facts, policy="auto", probe_records=None, wher
               "reasons": []}
     if facts is None:
         record["reasons"] = [NO_FACTS]
+        return record
+    problem = facts_problem(facts)
+    if problem:
+        record["reasons"] = ["malformed mdev facts: %s" % problem]
         return record
     kernel = facts.get("kernel_release")
     if source["kind"] == "vendor_vfio":

@@ -161,7 +161,9 @@ def fleet_and_accepts(plugin, data, hosts, probes):
         fail(plugin, "probes must be the name of a registered variable or a mapping of host to probe result")
     fleet, accepts = {}, []
     for host in host_names(plugin, data, hosts):
-        fleet[host] = facts_for(data, host)
+        facts = facts_for(data, host)
+        # Malformed facts count as none: a report must not rest on them.
+        fleet[host] = facts if facts is not None and policy.facts_problem(facts) is None else None
         for rec in probe_records(data, host, probes) or []:
             if rec.get("verdict") == policy.COMPATIBLE:
                 accepts.append({"host": host, "parent": rec.get("parent"), "type_id": rec.get("type_id"),
