@@ -52,7 +52,7 @@ def resolve_subset(requested):
     chosen = set()
     excluded = set()
     for item in requested or ["all"]:
-        item = str(item).strip()
+        item = str(item)
         negate = item.startswith("!")
         name = item[1:] if negate else item
         if name == "all":

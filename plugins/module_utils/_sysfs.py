@@ -48,6 +48,15 @@ def _close(fd):
         pass
 
 
+def root_problem(root):
+    """Why ``root`` cannot be a sysfs root (a sentence naming it), or None."""
+    if not isinstance(root, str) or not root or "\x00" in root:
+        return "sysfs_root %r is not a usable path" % (root,)
+    if not os.path.isdir(root):
+        return "sysfs_root %r is not a directory" % root
+    return None
+
+
 class SysfsError:
     """An attribute that could not be read or written: where, which errno, and why."""
 

@@ -270,8 +270,6 @@ ansible_facts:
               type: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts import (
@@ -279,6 +277,7 @@ from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts import 
     gather_facts,
     resolve_subset,
 )
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import root_problem
 
 
 def main():
@@ -291,8 +290,9 @@ def main():
         supports_check_mode=True,
     )
     root = module.params["sysfs_root"]
-    if not os.path.isdir(root):
-        module.fail_json(msg="sysfs_root %r is not a directory" % root)
+    problem = root_problem(root)
+    if problem:
+        module.fail_json(msg=problem)
     try:
         subset = resolve_subset(module.params["gather_subset"])
     except SubsetError as exc:

@@ -236,8 +236,6 @@ results:
       type: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe import (
@@ -247,7 +245,7 @@ from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe import 
     plan,
     summarize,
 )
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import Sysfs
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import Sysfs, root_problem
 
 
 def main():
@@ -277,8 +275,9 @@ def main():
     else:
         requests = [{"source_version": params["source_version"], "type_id": params["type_id"],
                      "device": params["device"], "parents": params["parents"]}]
-    if not os.path.isdir(params["sysfs_root"]):
-        module.fail_json(msg="sysfs_root %r is not a directory" % params["sysfs_root"])
+    problem = root_problem(params["sysfs_root"])
+    if problem:
+        module.fail_json(msg=problem)
     fs = Sysfs(params["sysfs_root"])
     try:
         planned = plan(fs, requests, params["attribute"])

@@ -70,6 +70,7 @@ class Fault:
             raise FleetError("%s: op %r is not one of %s" % (where, self.op, ", ".join(OPS)))
         self.errno = _errno_number(spec["errno"], where) if spec.get("errno") else None
         self.after = int(spec.get("after", 0))
+        self.until = spec.get("until")      # with vanish: gone for the first N calls, then there
         self.delay = float(spec.get("delay", 0))
         self.vanish = bool(spec.get("vanish", False))
         self.short_write = spec.get("short_write")
@@ -94,9 +95,12 @@ class Fault:
         return (self.op in ("any", op)) and fnmatch.fnmatchcase(path, self.path)
 
     def armed(self):
-        """Count a matching call; True once ``after`` calls have gone through unharmed."""
+        """Count a matching call; True once ``after`` calls have gone through unharmed (and, with
+        ``until``, only for the first ``until`` calls: an entry that appears)."""
         with self.lock:
             self.calls += 1
+            if self.until is not None:
+                return self.calls <= int(self.until)
             return self.calls > self.after
 
 

@@ -8,6 +8,9 @@ __metaclass__ = type
 
 import os
 
+import pytest
+from ansible.module_utils import basic
+
 from ansible_collections.vfio.mdev_migration.plugins.modules import mdev_facts
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.module_runner import fail_module, run_module
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.sysfs_tree import PCI, Link, mdev_type, pci_parent
@@ -216,3 +219,37 @@ def test_check_mode_returns_same_facts(tree):
     normal = run(sysfs_root=root)
     checked = run(sysfs_root=root, _ansible_check_mode=True)
     assert normal["ansible_facts"] == checked["ansible_facts"] and checked["changed"] is False
+
+
+HOSTILE = ["../../../../etc", "/etc/passwd", "*", "0000:3b:00.0\n", "a\x00b", "é" * 10, "[!x]" * 2500, "x" * 10240]
+
+
+def test_hostile_parent_patterns_read_nothing_outside_root(tree, monkeypatch):
+    root = tree(two_parent_host())
+    real = os.path.realpath(root)
+    opened = []
+    real_open = os.open
+
+    def spy(path, flags, *args, **kwargs):
+        opened.append(os.path.realpath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", spy)
+    facts = run(sysfs_root=root, parents=HOSTILE)["ansible_facts"]["mdev"]
+    # patterns only select among the parents that exist; "*" matches them all
+    assert sorted(facts["parents"]) == ["0000:3b:00.0", "0000:86:00.0"]
+    assert opened and all(p.startswith(real + os.sep) for p in opened)
+
+
+@pytest.mark.parametrize("subset", [["../types"], ["types\n"], ["ty*"], ["x" * 10240], ["tÿpes"]])
+def test_hostile_gather_subset_is_refused_with_its_name(tree, subset):
+    result = run_fail(sysfs_root=tree({"d": None}), gather_subset=subset)
+    assert "gather_subset" in result["msg"] and "unknown subset" in result["msg"]
+
+
+@pytest.mark.parametrize("root", ["a\x00b", "", "/nonexistent/../nope"])
+def test_hostile_sysfs_root_is_refused_with_its_name(root, monkeypatch):
+    # ansible-core may refuse a NUL itself while logging the invocation; the module must too
+    monkeypatch.setattr(basic.AnsibleModule, "_log_invocation", lambda self: None)
+    result = run_fail(sysfs_root=root)
+    assert "sysfs_root" in result["msg"]

@@ -170,6 +170,19 @@ def test_faults(tmp_path, fault, verdict, errno):
         assert all(a["path"].endswith("nvidia-222/migration_version") for a in attempts)
 
 
+def test_attribute_appearing_between_listing_and_write_is_not_written(tmp_path):
+    # Absent when the probe looks (plan), present a moment later: what was planned stands.
+    fault = {"path": "%s/nvidia-222/migration_version" % TYPES, "vanish": True, "until": 2}
+    with mounted_fleet(tmp_path, {"t": host([fault])}) as fleet:
+        fleet.clear_log()
+        result = run_module(mdev_version_probe, {"sysfs_root": fleet.root("t"), "type_id": "nvidia-222",
+                                                 "source_version": V222, "parents": ["0000:3b:00.0"],
+                                                 "attribute": "migration_version"})
+        (rec,) = result["results"]
+        assert rec["verdict"] == "unsupported" and result["compatible"] is False
+        assert fleet.writes() == []
+
+
 def test_attribute_vanishing_between_listing_and_write(tmp_path):
     fault = {"path": "%s/nvidia-222/migration_version" % TYPES, "vanish": True, "after": 2}
     with mounted_fleet(tmp_path, {"t": host([fault])}) as fleet:
