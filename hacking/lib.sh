@@ -66,6 +66,23 @@ make_venv() {
   echo "$want" > "$stamp"
 }
 
+# make_tool_venv NAME PYTHON REQUIREMENTS: .venv-NAME with the packages of a requirements file.
+make_tool_venv() {
+  local venv="$REPO/.venv-$1" want
+  want="$(sha256sum "$3" | cut -c1-16)"
+  if [ -f "$venv/.stamp" ] && [ "$(cat "$venv/.stamp")" = "$want" ]; then
+    return 0
+  fi
+  log "Creating $venv ($3 on $2)"
+  rm -rf "$venv"
+  local exe
+  exe="$(find_python "$2")" || return 1
+  "$exe" -m venv "$venv" || return 1
+  "$venv/bin/pip" install -q --disable-pip-version-check --upgrade pip || return 1
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$3" || return 1
+  echo "$want" > "$venv/.stamp"
+}
+
 # ansible-test fetches a pip bootstrap script from a host this machine cannot reach; a stand-in
 # that installs pip from the interpreter's bundled wheel makes sanity and --venv work offline.
 seed_get_pip() {

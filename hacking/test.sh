@@ -12,7 +12,7 @@ set -uo pipefail
 # shellcheck source=hacking/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-STEPS="${STEPS:-sanity units integration lint docs}"
+STEPS="${STEPS:-sanity units integration lint docs package}"
 SERIES="${SERIES:-}"
 results=()
 failed=0
@@ -73,6 +73,11 @@ for entry in "${CORE_SERIES[@]}"; do
   ) || failed=1
   [ -f "$WORK/results-$name" ] && mapfile -t -O "${#results[@]}" results < "$WORK/results-$name"
 done
+
+# Packaging (once): the built artifact, galaxy-importer, execution environment, installed playbooks.
+if wants package; then
+  step "[package] build, galaxy-importer, ansible-builder, installed playbooks" "$REPO/hacking/check-artifact.sh"
+fi
 
 log "Summary"
 printf '%s\n' "${results[@]}"
