@@ -92,20 +92,15 @@ class FactGatherer:
         if err is not None:
             self.errors.append(err.as_dict())
 
-    def _read(self, relpath, optional=False):
+    def _read(self, relpath, optional=False, reader=None):
         """Read an attribute; an absent optional attribute is None without an error."""
-        if optional and not self.fs.exists(relpath):
-            return None
-        value, err = self.fs.read(relpath)
-        self._record(err)
+        value, err = (reader or self.fs.read)(relpath)
+        if err is not None and not (optional and err.errno == "ENOENT"):
+            self._record(err)
         return value
 
     def _read_int(self, relpath, optional=False):
-        if optional and not self.fs.exists(relpath):
-            return None
-        value, err = self.fs.read_int(relpath)
-        self._record(err)
-        return value
+        return self._read(relpath, optional, self.fs.read_int)
 
     def _link(self, relpath, required=False):
         """Base name of a link's target; a required link that is missing is an error."""
@@ -127,10 +122,9 @@ class FactGatherer:
         "errno on read means migration unsupported"), None when no attribute exists.
         """
         for attribute in VERSION_ATTRIBUTES:
-            path = os.path.join(relpath, attribute)
-            if not self.fs.exists(path):
-                continue
-            value, err = self.fs.read(path)
+            value, err = self.fs.read(os.path.join(relpath, attribute))
+            if err is not None and err.errno == "ENOENT":
+                continue        # no such attribute (or gone since listing): try the next name
             if err is None:
                 return {"attribute": attribute, "version": value, "supported": True, "errno": None}
             if err.errno not in UNSUPPORTED_READ_ERRNOS:
@@ -158,8 +152,11 @@ class FactGatherer:
         # The kernel release is not in sysfs. A simulated tree may carry it in
         # <root>/kernel/osrelease (no real kernel has that file); otherwise it is the
         # running kernel's, as /proc/sys/kernel/osrelease would say.
-        if self.fs.root != "/sys" and self.fs.exists("kernel/osrelease"):
-            return self._read("kernel/osrelease")
+        if self.fs.root != "/sys":
+            value, err = self.fs.read("kernel/osrelease")
+            if err is None or err.errno != "ENOENT":
+                self._record(err)
+                return value
         return platform.release()
 
     # -- parts -----------------------------------------------------------------------------

@@ -140,8 +140,10 @@ def facts_problem(facts):
 
 
 def _type_problem(where, mtype):
-    problem = _mapping_problem(where, mtype) or _mapping_problem(where + ".migration", mtype.get("migration"),
-                                                                  none_ok=True)
+    problem = _mapping_problem(where, mtype)
+    if problem:
+        return problem
+    problem = _mapping_problem(where + ".migration", mtype.get("migration"), none_ok=True)
     if problem:
         return problem
     if not _is_int(mtype.get("available_instances")):

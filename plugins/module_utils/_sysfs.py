@@ -39,6 +39,10 @@ def errno_name(number):
     return errno.errorcode.get(number, "E%s" % number)
 
 
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
 def _close(fd):
     # close(2) on a sysfs attribute has nothing left to report once the read or write has
     # returned; an error here must not mask the answer the kernel already gave.
@@ -87,15 +91,49 @@ class Sysfs:
 
     def __init__(self, root="/sys"):
         self.root = os.path.realpath(root)
+        self._prefix = self.root.rstrip("/") + "/"
+        # Resolved directories: a scan reads thousands of attributes in a few hundred
+        # directories, and resolving each full path again costs one lstat per component.
+        self._real_dirs = {}
 
     # -- paths -----------------------------------------------------------------------------
 
     def abspath(self, relpath):
         """Absolute, unresolved path of ``relpath`` under the root."""
-        return os.path.join(self.root, relpath.lstrip("/")) if relpath else self.root
+        relpath = relpath.lstrip("/")
+        return self._prefix + relpath if relpath else self.root
 
     def _inside(self, real):
-        return real == self.root or real.startswith(self.root.rstrip("/") + "/")
+        return real == self.root or real.startswith(self._prefix)
+
+    def _real_dir(self, head):
+        """``head`` with every link resolved, built on its parent's cached resolution so that
+        each new directory costs one lstat."""
+        real = self._real_dirs.get(head)
+        if real is None:
+            parent, name = os.path.split(head)
+            if name in ("", ".", "..") or parent == head or not parent.startswith(self.root):
+                real = os.path.realpath(head)
+            else:
+                real = self._real_dir(parent) + "/" + name
+                if os.path.islink(real):
+                    real = os.path.realpath(real)
+            self._real_dirs[head] = real
+        return real
+
+    def _real(self, relpath):
+        """``(shown, real)`` absolute paths: ``real`` has every link resolved."""
+        path = self.abspath(relpath)
+        head, tail = os.path.split(path)
+        if tail in ("", ".", ".."):
+            return path, os.path.realpath(path)
+        real = self._real_dir(head) + "/" + tail
+        if os.path.islink(real):
+            real = os.path.realpath(real)
+        return path, real
+
+    def _outside(self, shown, real):
+        return SysfsError(shown, EOUTSIDE, "resolves to %s, outside the sysfs root %s" % (real, self.root))
 
     def resolve(self, relpath):
         """Resolve every link in ``relpath``.
@@ -103,11 +141,33 @@ class Sysfs:
         Returns ``(relative_real_path, None)``, or ``(None, SysfsError)`` when the resolution
         leaves the root.
         """
-        path = self.abspath(relpath)
-        real = os.path.realpath(path)
+        path, real = self._real(relpath)
         if not self._inside(real):
-            return None, SysfsError(path, EOUTSIDE, "resolves to %s, outside the sysfs root %s" % (real, self.root))
-        return os.path.relpath(real, self.root), None
+            return None, self._outside(path, real)
+        return real[len(self._prefix):] if real != self.root else ".", None
+
+    def _open(self, relpath, flags):
+        """Open an attribute whose resolved path stays inside the root: ``(fd, None)``.
+
+        Fast path: the directory is resolved once and cached, and the attribute itself is opened
+        with O_NOFOLLOW (sysfs attributes are never links). Only when it is a link (ELOOP) is
+        the full path resolved and checked. Raises OSError, or returns ``(None, SysfsError)``.
+        """
+        shown = self.abspath(relpath)
+        head, tail = os.path.split(shown)
+        if tail not in ("", ".", ".."):
+            real_head = self._real_dir(head)
+            if not self._inside(real_head):
+                return None, self._outside(shown, real_head)
+            try:
+                return os.open(real_head + "/" + tail, flags | _O_NOFOLLOW), None
+            except OSError as exc:
+                if exc.errno != errno.ELOOP:
+                    raise
+        shown, real = self._real(relpath)
+        if not self._inside(real):
+            return None, self._outside(shown, real)
+        return os.open(real, flags), None
 
     def exists(self, relpath):
         """True when the entry exists (a dangling link counts as absent)."""
@@ -160,11 +220,10 @@ class Sysfs:
         are not UTF-8, ``EOVERFLOW`` for more than 4096 bytes.
         """
         shown = self.abspath(relpath)
-        real, err = self.resolve(relpath)
-        if err:
-            return None, err
         try:
-            fd = os.open(self.abspath(real), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            fd, err = self._open(relpath, os.O_RDONLY | _O_CLOEXEC)
+            if fd is None:
+                return None, err
             try:
                 data = os.read(fd, MAX_VALUE_BYTES + 1)
             finally:
@@ -203,13 +262,12 @@ class Sysfs:
         Returns ``(bytes_written, None)`` or ``(None, SysfsError)``.
         """
         shown = self.abspath(relpath)
-        real, err = self.resolve(relpath)
-        if err:
-            return None, err
         try:
-            fd = os.open(self.abspath(real), os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+            fd, err = self._open(relpath, os.O_WRONLY | _O_CLOEXEC)
         except OSError as exc:
             return None, SysfsError.from_oserror(shown, exc)
+        if fd is None:
+            return None, err
         try:
             return os.write(fd, data), None
         except OSError as exc:

@@ -10,15 +10,13 @@ hosts = {}
 for i in range(50):
     driver = ["550.54.10", "550.90.07"][i % 3 == 0]
     version = "10de-1eb8-nvidia-222-%s" % driver
-    migration = None if i % 5 == 4 else {"attribute": "migration_version", "version": version,
-                                          "accepts": ["10de-1eb8-nvidia-222-550.54.10"] if i % 6 == 0 else []}
-    hosts["h%02d" % i] = {
-        "kernel_release": "6.8.0-51-generic",
-        "parents": {"0000:3b:00.0": {"pci": T4, "driver": "nvidia", "driver_version": driver, "numa_node": i % 2,
-                                     "types": {"nvidia-222": dict({"name": "GRID T4-2Q",
-                                                                    "available_instances": (i * 7) % 5},
-                                                                   **({"migration": migration} if migration else {}))}}},
-    }
+    mtype = {"name": "GRID T4-2Q", "available_instances": (i * 7) % 5}
+    if i % 5 != 4:
+        accepts = ["10de-1eb8-nvidia-222-550.54.10"] if i % 6 == 0 else []
+        mtype["migration"] = {"attribute": "migration_version", "version": version, "accepts": accepts}
+    parent = {"pci": T4, "driver": "nvidia", "driver_version": driver, "numa_node": i % 2,
+              "types": {"nvidia-222": mtype}}
+    hosts["h%02d" % i] = {"kernel_release": "6.8.0-51-generic", "parents": {"0000:3b:00.0": parent}}
 hosts["h01"]["devices"] = {"6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01": {"parent": "0000:3b:00.0", "type": "nvidia-222"}}
 with open(sys.argv[1], "w") as handle:
     yaml.safe_dump({"fleet_format": 1, "hosts": hosts}, handle)

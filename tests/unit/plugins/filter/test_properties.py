@@ -46,8 +46,10 @@ def host_facts(draw):
         types = {}
         for type_id in draw(st.lists(st.sampled_from(TYPES), unique=True, max_size=3)):
             supported = draw(st.sampled_from([True, True, True, False]))
-            mig = migration(draw(st.sampled_from(VERSIONS))) if supported else migration(None, supported=False,
-                                                                                          errno="ENODEV")
+            if supported:
+                mig = migration(draw(st.sampled_from(VERSIONS)))
+            else:
+                mig = migration(None, supported=False, errno="ENODEV")
             types[type_id] = mtype(draw(st.integers(0, 4)), mig=mig)
         parents["0000:%02x:00.0" % index] = parent(
             types, pci={"vendor_id": vendor, "device_id": device, "subsystem_vendor_id": vendor,

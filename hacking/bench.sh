@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): every figure is a ratio measured side by side in one run, median of
+# several runs. Prints Markdown tables; docs/benchmarks.md explains the method and keeps the
+# latest figures. Needs root (FUSE, tmpfs, unshare) and mdevctl (installed here from Debian).
+#   hacking/bench.sh            # all four cases
+#   CASES="gather select" hacking/bench.sh
+set -euo pipefail
+# shellcheck source=hacking/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+CASES="${CASES:-gather select gate audit}"
+ensure_system_packages
+command -v mdevctl >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mdevctl >/dev/null; }
+make_venv 2.19 python3.11 "ansible-core>=2.19.0,<2.20"
+VENV="$REPO/.venv-2.19"
+export PATH="$VENV/bin:$PATH"
+WORK="$(mktemp -d /tmp/mdev-bench.XXXXXX)"
+cleanup() { "$REPO/tools/mdev-sim" down "$WORK/sim" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+dest="$(copy_collection "$WORK")"
+export ANSIBLE_COLLECTIONS_PATH="$WORK" PYTHON="$VENV/bin/python"
+BENCH="$dest/tests/benchmarks"
+wants() { case " $CASES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk "BEGIN {print $e - $s}"; }
+
+if wants gather; then
+  log "1. Gather at scale: mdev_facts vs mdevctl vs the floor"
+  BENCH_RUNS="${BENCH_RUNS:-7}" python "$BENCH/bench_gather.py"
+fi
+
+if wants select; then
+  log "2. Selection at scale: migration_targets vs the Jinja a user would write"
+  PYTHONPATH="$WORK" python "$BENCH/bench_selection.py" 1000 5000 10000
+  PYTHONPATH="$WORK" python "$BENCH/make_fact_cache.py" 5000 "$WORK/cache5000"
+  echo
+  echo "In a playbook, 5,000 hosts from a jsonfile fact cache (one set_fact task):"
+  ANSIBLE_CACHE_PLUGIN=jsonfile ANSIBLE_CACHE_PLUGIN_CONNECTION="$WORK/cache5000/facts" ANSIBLE_CACHE_PLUGIN_TIMEOUT=0 \
+    ansible-playbook -i "$WORK/cache5000/inventory.ini" "$BENCH/select_from_cache.yml" | grep -o 'selected [^"]*'
+fi
+
+if wants gate; then
+  log "3. Gate end to end on 50 simulated hosts vs the ping floor"
+  python "$dest/tests/integration/targets/gate_concurrency/make_fleet.py" "$WORK/fleet50.yml"
+  "$REPO/tools/mdev-sim" up "$WORK/fleet50.yml" "$WORK/sim" >/dev/null
+  "$REPO/tools/mdev-sim" inventory "$WORK/fleet50.yml" "$WORK/sim" > "$WORK/inv50.yml"
+  gate=(); floor=()
+  for _ in 1 2 3 4 5; do
+    gate+=("$(seconds ansible-playbook -i "$WORK/inv50.yml" --forks 25 "$BENCH/gate_role.yml")")
+    floor+=("$(seconds ansible-playbook -i "$WORK/inv50.yml" --forks 25 "$BENCH/gate_floor.yml")")
+  done
+  g=$(printf '%s\n' "${gate[@]}" | median); f=$(printf '%s\n' "${floor[@]}" | median)
+  echo "| hosts | migration_gate (s) | ping floor (s) | gate / floor |"
+  echo "|---|---|---|---|"
+  printf '| 50 | %.2f | %.2f | %.2fx |\n' "$g" "$f" "$(awk "BEGIN {print $g / $f}")"
+  "$REPO/tools/mdev-sim" down "$WORK/sim" >/dev/null
+fi
+
+if wants audit; then
+  log "4. Audit from cached facts (no connection to any host)"
+  echo "| hosts | time (s) | peak memory (MiB) |"
+  echo "|---|---|---|"
+  for n in 1000 10000; do
+    PYTHONPATH="$WORK" python "$BENCH/make_fact_cache.py" "$n" "$WORK/cache$n"
+    /usr/bin/time -f "%e %M" -o "$WORK/time$n" env ANSIBLE_CACHE_PLUGIN=jsonfile \
+      ANSIBLE_CACHE_PLUGIN_CONNECTION="$WORK/cache$n/facts" ANSIBLE_CACHE_PLUGIN_TIMEOUT=0 \
+      ansible-playbook -i "$WORK/cache$n/inventory.ini" -e "report_dir=$WORK/report$n" \
+      "$BENCH/audit_from_cache.yml" >/dev/null
+    read -r t m < "$WORK/time$n"
+    printf '| %d | %.1f | %d |\n' "$n" "$t" "$((m / 1024))"
+  done
+fi
