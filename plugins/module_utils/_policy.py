@@ -84,11 +84,12 @@ def _mapping_problem(where, value, none_ok=False):
     return None if isinstance(value, Mapping) else "%s is not a mapping" % where
 
 
-def facts_problem(facts):
+def facts_problem(facts, type_id=None):
     """Why ``facts`` are not usable mdev facts (a sentence naming the key), or None.
 
     Facts come from hosts and caches: whatever shape they arrive in, a malformed value must give
-    an ``unknown`` verdict with this reason, never an exception or a guess.
+    an ``unknown`` verdict with this reason, never an exception or a guess. With ``type_id``,
+    only that type is checked under each parent: a selection reads no other.
     """
     problem = _mapping_problem("the facts", facts)
     if problem:
@@ -113,8 +114,9 @@ def facts_problem(facts):
                 return "%s.%s is not a string" % (where, key)
         if any(not isinstance(v, _STR) for v in (parent.get("pci") or {}).values()):
             return "%s.pci has a value that is not a string" % where
-        for type_id, mtype in (parent.get("types") or {}).items():
-            problem = _type_problem("%s.types.%s" % (where, type_id), mtype)
+        types = parent.get("types") or {}
+        for tid in (types if type_id is None else [type_id] if type_id in types else []):
+            problem = _type_problem("%s.types.%s" % (where, tid), types[tid])
             if problem:
                 return problem
     for uuid, dev in (facts.get("devices") or {}).items():
@@ -420,7 +422,7 @@ def evaluate_device(source, host, facts, policy="auto", probe_records=None, wher
     if facts is None:
         record["reasons"] = [NO_FACTS]
         return record
-    problem = facts_problem(facts)
+    problem = facts_problem(facts, source["type_id"] if source["kind"] == "mdev" else None)
     if problem:
         record["reasons"] = ["malformed mdev facts: %s" % problem]
         return record
@@ -670,11 +672,11 @@ def migration_domains(fleet, accepts=None):
                                 "to_version": dst["members"][0]["version"],
                                 "to_hosts": sorted(set(m["host"] for m in dst["members"]))})
     merged = {}
-    for k in keys:
-        root = find(k)
+    roots = [find(k) for k in keys]
+    for k, root in zip(keys, roots):
         if root not in merged:
             merged[root] = dict(groups[root], members=[], versions=set())
-            if root != k or any(find(o) == root and o != root for o in keys):
+            if roots.count(root) > 1:     # groups joined by probe evidence
                 merged[root]["evidence"] = "probe"
         merged[root]["members"].extend(groups[k]["members"])
         if groups[k]["members"][0]["version"] is not None:
@@ -684,12 +686,15 @@ def migration_domains(fleet, accepts=None):
         group = merged[root]
         members = sorted(group["members"], key=lambda m: (m["host"], m["parent"]))
         hosts = sorted(set(m["host"] for m in members))
+        per_host = {}
+        for m in members:
+            per_host[m["host"]] = per_host.get(m["host"], 0) + m["available"]
+        total = sum(per_host.values())
         stranded = []
         for m in members:
-            elsewhere = sum(o["available"] for o in members if o["host"] != m["host"])
-            for dev in m["devices"]:
-                if elsewhere < 1:
-                    stranded.append({"host": m["host"], "parent": m["parent"], "device": dev})
+            # free instances on the other hosts of the domain
+            if total - per_host[m["host"]] < 1:
+                stranded.extend({"host": m["host"], "parent": m["parent"], "device": dev} for dev in m["devices"])
         domains.append({
             "kind": group["kind"],
             "type_id": group["type_id"],

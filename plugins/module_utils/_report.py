@@ -30,16 +30,15 @@ def build_report(fleet, accepts=None, generated_at=None, probed=False):
     types = {}
     for host, kernel, kind, parent, type_id, member in fleet_members(fleet):
         entry = types.setdefault((kind, type_id), {
-            "kind": kind, "type_id": type_id, "name": member.get("name"), "hosts": [], "versions": {},
+            "kind": kind, "type_id": type_id, "name": member.get("name"), "hosts": set(), "versions": {},
             "capacity": 0, "devices": 0, "placements": []})
         version = (member.get("migration") or {}).get("version")
         supported = (member.get("migration") or {}).get("supported")
         if entry["name"] is None:
             entry["name"] = member.get("name")
-        if host not in entry["hosts"]:
-            entry["hosts"].append(host)
+        entry["hosts"].add(host)
         if version is not None:
-            entry["versions"].setdefault(version, []).append(host)
+            entry["versions"].setdefault(version, set()).add(host)
         entry["capacity"] += member["available"]
         entry["devices"] += len(member["devices"])
         entry["placements"].append({"host": host, "parent": parent, "available": member["available"],
@@ -57,7 +56,7 @@ def build_report(fleet, accepts=None, generated_at=None, probed=False):
                               "version": placement["version"], "common_version": common})
         type_list.append({
             "kind": kind, "type_id": type_id, "name": entry["name"], "hosts": sorted(entry["hosts"]),
-            "versions": {v: sorted(set(h)) for v, h in sorted(entry["versions"].items())},
+            "versions": {v: sorted(h) for v, h in sorted(entry["versions"].items())},
             "capacity": entry["capacity"], "devices": entry["devices"],
             "placements": sorted(entry["placements"], key=lambda p: (p["host"], p["parent"])),
         })

@@ -39,21 +39,23 @@ def fleet(hosts):
     return data
 
 
+BASELINE = (
+    "{% set src = hostvars['host00001'].ansible_facts.mdev %}"
+    "{% set want = src.parents['0000:3b:00.0'].types['nvidia-205'].migration.version %}"
+    "{% set out = [] %}"
+    "{% for item in hostvars | dict2items | rejectattr('key', 'eq', 'host00001') %}"
+    "{% for p in item.value.ansible_facts.mdev.parents | dict2items %}"
+    "{% if 'nvidia-205' in p.value.types and p.value.types['nvidia-205'].migration.version == want"
+    " and p.value.types['nvidia-205'].available_instances >= 1 %}{% set _ = out.append(item.key) %}{% endif %}"
+    "{% endfor %}{% endfor %}{{ out | length }}")
+
+
 def jinja_baseline(data):
-    """The selection a user writes without the collection: same type, same version, capacity >= 1."""
-    from jinja2 import Environment
-    env = Environment()
-    env.filters["dict2items"] = lambda d: [{"key": k, "value": v} for k, v in d.items()]
-    template = env.from_string(
-        "{% set src = hostvars['host00001'].ansible_facts.mdev %}"
-        "{% set want = src.parents['0000:3b:00.0'].types['nvidia-205'].migration.version %}"
-        "{% set out = [] %}"
-        "{% for item in hostvars | dict2items | rejectattr('key', 'eq', 'host00001') %}"
-        "{% for p in item.value.ansible_facts.mdev.parents | dict2items %}"
-        "{% if 'nvidia-205' in p.value.types and p.value.types['nvidia-205'].migration.version == want"
-        " and p.value.types['nvidia-205'].available_instances >= 1 %}{% set _ = out.append(item.key) %}{% endif %}"
-        "{% endfor %}{% endfor %}{{ out | length }}")
-    return template.render(hostvars=data)
+    """What a user writes without the collection (same type, same version, capacity >= 1),
+    rendered by ansible-core's own templating, as a playbook would."""
+    from ansible.parsing.dataloader import DataLoader  # pylint: disable=import-outside-toplevel
+    from ansible.template import Templar, trust_as_template  # pylint: disable=import-outside-toplevel
+    return Templar(loader=DataLoader(), variables={"hostvars": data}).template(trust_as_template(BASELINE))
 
 
 def median_time(func, runs):

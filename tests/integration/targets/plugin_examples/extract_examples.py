@@ -9,6 +9,7 @@ import yaml
 PLUGINS = [
     ("modules/mdev_facts.py", "gpu-a1"),
     ("modules/mdev_version_probe.py", "gpu-a2"),
+    ("modules/fleet_audit_report.py", "localhost"),
     ("filter/migration_targets.py", "localhost"),
     ("filter/mdev_version_parse.py", "localhost"),
     ("filter/migration_domains.py", "localhost"),

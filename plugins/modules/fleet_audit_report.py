@@ -1,0 +1,104 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# The work is done by the action plugin of the same name, on the controller; this file documents it.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: fleet_audit_report
+short_description: Write the mdev migration audit report of a fleet on the controller
+version_added: 0.1.0
+author:
+  - vfio.mdev_migration maintainers (@vfio-mdev-migration)
+description:
+  - Builds, on the controller, the report of P(vfio.mdev_migration.fleet_report#filter) from the mdev facts of the
+    hosts (gathered in this run or read from the fact cache) and writes it as JSON, Markdown and a self-contained HTML
+    page.
+  - Each file is written to a temporary file beside it and renamed over it, so a reader never sees half a file and a
+    run that fails leaves the previous report as it was.
+  - The report is built and rendered in Python, without passing it through templating; this is what keeps the audit
+    of thousands of hosts fast. The role C(vfio.mdev_migration.fleet_audit) uses it.
+options:
+  dest:
+    description: Directory on the controller for the report files. Created if missing.
+    type: path
+    required: true
+  name:
+    description: Base name of the files; C(.json), C(.md) and C(.html) are added.
+    type: str
+    default: mdev-audit
+  formats:
+    description: Which files to write.
+    type: list
+    elements: str
+    choices: [json, markdown, html]
+    default: [json, markdown, html]
+  hosts:
+    description: Hosts to report on. Default - every host in C(hostvars).
+    type: list
+    elements: str
+  probes:
+    description:
+      - Probe results - the name of the variable each host registered M(vfio.mdev_migration.mdev_version_probe) into,
+        or a mapping of host name to that registered result. Domains then rest on probe evidence.
+    type: raw
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: none
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+seealso:
+  - plugin: vfio.mdev_migration.fleet_report
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Write the audit of the fleet from cached facts
+  vfio.mdev_migration.fleet_audit_report:
+    dest: "{{ playbook_dir }}/mdev-audit"
+    hosts: "{{ groups['mdev_hosts'] }}"
+  run_once: true
+  register: audit
+
+- name: Say where it is
+  ansible.builtin.debug:
+    msg: "{{ audit.files }}"
+  run_once: true
+"""
+
+RETURN = r"""
+files:
+  description: The paths written.
+  returned: always
+  type: list
+  elements: str
+  sample: [/tmp/mdev-audit/mdev-audit.json, /tmp/mdev-audit/mdev-audit.md, /tmp/mdev-audit/mdev-audit.html]
+summary:
+  description: The report's C(summary) (see C(docs/report-schema.json)).
+  returned: always
+  type: dict
+  sample: {"hosts": 10, "hosts_with_facts": 9, "hosts_without_facts": ["gpu-x9"], "types": 9, "devices": 4,
+           "capacity": 91, "domains": 12, "stranded_devices": 1, "version_drift": 2, "errors": 0}
+generated_at:
+  description: UTC time of the report.
+  returned: always
+  type: str
+  sample: "2026-11-26T23:20:30Z"
+"""
