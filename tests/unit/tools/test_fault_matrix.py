@@ -30,7 +30,7 @@ from ansible_collections.vfio.mdev_migration.tests.unit.plugins.simulator import
 pytestmark = needs_fuse
 
 PCI = "devices/pci0000:00"
-DELAY = 2.0
+DELAY = 3.0
 
 # attribute -> (kind, path template). Templates see bdf, drv, tid, uuid of the cell's parent.
 ATTRIBUTES = {
