@@ -62,6 +62,7 @@ for entry in "${CORE_SERIES[@]}"; do
       ansible-test sanity --local --color no
     wants units && step "[$name] ansible-test units" \
       ansible-test units --local --python "$pyver" --requirements --color no
+    wants units && cat tests/output/fault-matrix.txt 2>/dev/null
     wants integration && step "[$name] ansible-test integration" \
       ansible-test integration --local --python "$pyver" --requirements --allow-destructive --color no
     wants lint && step "[$name] ansible-lint --profile production" \
