@@ -233,9 +233,11 @@ class FactGatherer:
         pci_dir = os.path.join("bus", "pci", "devices")
         for address in self._list(pci_dir):
             dev = os.path.join(pci_dir, address)
-            if not self.fs.exists(os.path.join(dev, "nvidia", "current_vgpu_type")):
+            # One read tells both whether this is a vendor-VFIO VF (ENOENT: it is not) and its type.
+            current, err = self.fs.read_int(os.path.join(dev, "nvidia", "current_vgpu_type"))
+            if err is not None and err.errno == "ENOENT":
                 continue
-            current = self._read_int(os.path.join(dev, "nvidia", "current_vgpu_type"))
+            self._record(err)
             vf = {
                 "physfn": None,
                 "creatable_types": self.creatable_types(os.path.join(dev, "nvidia", "creatable_vgpu_types")),
