@@ -75,14 +75,16 @@ _value:
       type: str
 """
 
-from ansible.errors import AnsibleFilterError
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import PluginArgs
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._version_parse import parse_version
 
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._policy import parse_version
+ARGS = PluginArgs(DOCUMENTATION)
 
 
-def mdev_version_parse(value):
+def mdev_version_parse(value, *args, **kwargs):
+    ARGS.validate(args, kwargs)
     if not isinstance(value, str):
-        raise AnsibleFilterError("mdev_version_parse: the input must be a string, got %s" % type(value).__name__)
+        ARGS.fail("the input must be a string, got %s" % type(value).__name__)
     return parse_version(str(value))
 
 

@@ -14,14 +14,22 @@ version_added: 0.1.0
 author:
   - vfio.mdev_migration maintainers (@vfio-mdev-migration)
 description:
-  - From the mdev facts of a fleet, groups every (host, parent, type) into domains whose members can migrate among
-    each other, per type, with the capacity of each domain and the devices that have no target outside their own host.
-  - Members publishing a version attribute fall in one domain per version (evidence V(version)). Members without one
-    fall in one domain per identity - device API, parent PCI board ids, driver and driver version (evidence
-    V(policy)). Types whose version attribute fails to read do not support migration and are listed apart.
-  - With O(probes), two version domains of a type whose members accept each other's version in a write probe are
-    merged (evidence V(probe)); an acceptance in one direction only is listed in C(one_way).
-  - Hosts without facts are listed in C(hosts_without_facts).
+  - From the mdev facts of a fleet, groups every (host, parent, type) into domains whose members the
+    P(vfio.mdev_migration.migration_targets#filter) filter judges compatible with each other in both directions, under
+    the same O(policy) and O(probes) - the pair rule is the same code. Members it cannot vouch for (unknown identity
+    facts, unreadable or one-sided versions) are listed in C(undecided), never grouped.
+  - Types whose version attribute reads with an errno meaning no migration are listed in C(unsupported).
+  - With O(probes), version groups are never merged - acceptance across versions is listed as directions in
+    C(accepted), and those accepted in one direction only in C(one_way).
+  - C(stranded) lists every device for which P(vfio.mdev_migration.migration_targets#filter) with the same policy and
+    probes and O(vfio.mdev_migration.migration_targets#filter:min_available=1) selects no other host, and why.
+  - Hosts without (usable) facts are listed in C(hosts_without_facts).
+options:
+  policy:
+    description: As in the P(vfio.mdev_migration.migration_targets#filter) filter.
+    type: str
+    choices: [auto, version, identity]
+    default: auto
 extends_documentation_fragment:
   - vfio.mdev_migration._fleet
 seealso:
@@ -50,16 +58,31 @@ _value:
       description:
         - One record per domain, sorted by type - C(id), C(kind) (V(mdev) or V(vendor_vfio)), C(type_id),
           C(type_name), C(evidence), C(versions), C(hosts), C(members) (host, parent, available, devices),
-          C(capacity) (free instances), C(devices) (count), C(stranded) (devices with no free target on another host
-          of the domain).
+          C(capacity) (free instances), C(devices) (count), C(stranded) (the domain's devices listed in the top-level
+          C(stranded)).
+      type: list
+      elements: dict
+    undecided:
+      description: Members (host, parent, type) the pair rule cannot vouch for, with C(reasons).
       type: list
       elements: dict
     unsupported:
-      description: (host, parent, type) whose version attribute fails to read - no migration.
+      description: Members whose type does not support migration.
+      type: list
+      elements: dict
+    accepted:
+      description:
+        - With O(probes) - C(type_id), C(from_version), C(to_version), C(to_hosts) (the hosts of the C(to_version) group
+          that accepted C(from_version)) and C(all) (every host of that group did).
       type: list
       elements: dict
     one_way:
-      description: Version groups of a type where only one side accepts the other's version.
+      description: The entries of C(accepted) with C(all) true whose reverse direction is not accepted by all.
+      type: list
+      elements: dict
+    stranded:
+      description:
+        - Devices that cannot be evacuated - C(host), C(device), C(parent), C(type_id), C(kind), C(reasons).
       type: list
       elements: dict
     hosts_without_facts:
@@ -68,21 +91,22 @@ _value:
       elements: str
 """
 
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._policy import migration_domains
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import fleet_and_accepts, validate
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._domains import migration_domains as _domains
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._fleet_input import Fleet
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import PluginArgs
 
-SPEC = {"hosts": {"type": "list", "elements": "str"}, "probes": {"type": "raw"}}
+ARGS = PluginArgs(DOCUMENTATION)
 
 
-def _migration_domains(data, **kwargs):
-    plugin = "migration_domains"
-    params = validate(plugin, SPEC, kwargs)
-    fleet, accepts = fleet_and_accepts(plugin, data, params["hosts"], params["probes"])
-    result = migration_domains(fleet, accepts)
-    result["hosts_without_facts"] = sorted(h for h, f in fleet.items() if f is None)
+def migration_domains(data, *args, **kwargs):
+    params = ARGS.validate(args, kwargs)
+    fleet = Fleet(ARGS, data)
+    usable, without = fleet.usable(params["hosts"])
+    result = _domains(usable, params["policy"], fleet.probe_lookup(params["probes"]))
+    result["hosts_without_facts"] = without
     return result
 
 
 class FilterModule(object):
     def filters(self):
-        return {"migration_domains": _migration_domains}
+        return {"migration_domains": migration_domains}

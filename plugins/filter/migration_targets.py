@@ -20,17 +20,25 @@ description:
     (V(probe), V(version), V(policy), V(unknown)). A host without facts (unreachable, not gathered) is V(unknown),
     never dropped and never compatible. Capacity (free instances, free VFs) is reported beside the verdict and only
     applied through O(min_available).
-  - "Policies: V(version) - both sides publish a version attribute; compatible when the target's version equals the
-    source's, otherwise V(unknown) (only a probe can tell). V(identity) - for kernels without version attributes: same
-    type-id, C(device_api), parent PCI vendor, device and subsystem ids, driver and driver version (the kernel release
-    for in-tree drivers without a module version); compatible only if all match. V(auto) - V(version) where both sides
-    publish a version, V(identity) otherwise. A type whose version attribute fails to read does not support migration
-    and is V(incompatible) under every policy."
-  - Probe results of M(vfio.mdev_migration.mdev_version_probe) given in O(probes) override offline verdicts (evidence
-    V(probe)).
+  - "Policies: V(version) - compatible only where both sides publish the same version attribute value. V(identity) -
+    for kernels without version attributes: same type-id, C(device_api), parent PCI vendor, device and subsystem ids
+    (or the same non-PCI subsystem), driver and driver version (the kernel release only for drivers known to be in-tree
+    on both sides); compatible only if every one of them is known on both sides and equal. V(auto) - V(version) where
+    both sides publish a version, V(identity) where neither does. Under every policy, a version published on one side
+    only, versions that differ, versions not gathered or unreadable give V(unknown) (a write probe can still decide),
+    and a type whose version attribute reads with an errno meaning no migration is V(incompatible). The full decision
+    table is in the collection's concepts guide."
+  - Probe results of M(vfio.mdev_migration.mdev_version_probe) given in O(probes) decide wherever the source publishes a
+    version - only a full acceptance of every source version for the same parent and type is V(compatible), a refusal
+    (EINVAL) is V(incompatible), and any other answer, a failed, unreachable or skipped probe, or no probe record at
+    all is V(unknown).
+  - A candidate that is the source's own machine under another inventory name (same C(machine_id) or C(boot_id)), or
+    that already holds an mdev with the source device's UUID, is V(incompatible).
   - NVIDIA vendor-VFIO sources (a VF with a vGPU type in use) go to hosts whose GPU has the same board ids and driver
-    version; capacity is the number of free VFs that can create the type. mdev and vendor-VFIO hosts mix freely.
-  - "Ranking: probe-verified first, then version, then policy; then most free capacity; then host name."
+    version, on identity evidence only (VFs publish no version); capacity is the number of free VFs that can create the
+    type (a VF whose type could not be read is not free). mdev and vendor-VFIO hosts mix freely.
+  - "Ranking: probe-verified first, then version, then policy; then most free capacity on the parents that carry the
+    host's verdict and evidence; then host name."
 positional: source_host, device
 options:
   _input:
@@ -92,6 +100,17 @@ options:
       - Probe results - the name of the variable each candidate registered M(vfio.mdev_migration.mdev_version_probe)
         into, or a mapping of host name to that registered result.
     type: raw
+  max_age:
+    description:
+      - Refuse facts gathered more than this many seconds ago (their C(gathered_at)) - such hosts are V(unknown). Use it
+        when the input comes from a fact cache.
+    type: int
+  fresh_facts:
+    description:
+      - The name of the variable this run's M(vfio.mdev_migration.mdev_facts) task registered into. Only facts held by
+        a successful registered result count - a host unreachable, failed or skipped in this run is V(unknown) whatever
+        a fact cache still holds, and the source host must have answered.
+    type: str
   details:
     description: Return one record per candidate instead of the ranked host names.
     type: bool
@@ -152,16 +171,21 @@ _value:
     - With O(details) - one record per candidate, selected hosts first in rank order, then the others by name. Each
       record has C(host), C(selected), C(rank) (null when not selected), C(verdict), C(evidence), C(parents) (the
       target parents, or GPUs, that fit), C(capacity) (free instances or VFs on them), C(reasons) (sentences), and for
-      several source devices C(devices) (the same per device), for vendor-VFIO sources C(free_vfs).
+      several source devices C(devices) (the same per device), for vendor-VFIO sources C(free_vfs). A C(unknown)
+      verdict always has C(unknown) evidence.
   type: list
   elements: raw
 """
 
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import migration_targets
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import PluginArgs
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._targets import migration_targets as _targets
+
+ARGS = PluginArgs(DOCUMENTATION)
 
 
-def _migration_targets(data, source_host=None, device=None, **kwargs):
-    records, params = migration_targets(data, source_host=source_host, device=device, **kwargs)
+def migration_targets(data, *args, **kwargs):
+    params = ARGS.validate(args, kwargs)
+    records = _targets(ARGS, data, params)
     if params["details"]:
         return records
     return [r["host"] for r in records if r["selected"]]
@@ -169,4 +193,4 @@ def _migration_targets(data, source_host=None, device=None, **kwargs):
 
 class FilterModule(object):
     def filters(self):
-        return {"migration_targets": _migration_targets}
+        return {"migration_targets": migration_targets}

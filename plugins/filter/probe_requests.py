@@ -15,10 +15,10 @@ author:
   - vfio.mdev_migration maintainers (@vfio-mdev-migration)
 description:
   - Builds the list to pass as O(vfio.mdev_migration.mdev_version_probe#module:probes), in one of two ways.
-  - From a source host's mdev facts and a VM's O(devices) - one C(type_id) and C(source_version) per type of the VM's
-    devices that publishes a migration version. Devices whose type publishes none, and vendor-VFIO VFs, cannot be
-    probed and are left out.
-    The type-level version is used, because the probe runs on targets before any device exists there.
+  - From a source host's mdev facts and a VM's O(devices) - one C(type_id) and C(source_version) per version the
+    devices publish, type-level and device-level alike (a target must accept every one of them). Devices whose type
+    publishes none, and vendor-VFIO VFs, cannot be probed and are left out. The probe is made at type level on the
+    targets, because it runs before any device exists there.
   - From a target host's mdev facts and O(versions) (type-id to the versions to ask about, for example every version
     a fleet publishes) - one request per version of each type the host offers.
 positional: devices
@@ -28,9 +28,8 @@ options:
     type: dict
     required: true
   devices:
-    description: The VM's mdev UUIDs on the source. Default - every mdev device of the source.
-    type: list
-    elements: str
+    description: The VM's mdev UUIDs on the source (one, or a list). Default - every mdev device of the source.
+    type: raw
   versions:
     description:
       - Type-id to a list of versions (or a mapping whose keys are versions). The input is then the target's facts.
@@ -62,44 +61,42 @@ _value:
   elements: dict
 """
 
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._policy import mdev_facts_of
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import fail, validate
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _source
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import mdev_facts_of
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import PluginArgs
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._targets import device_list
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import KIND_VENDOR_VFIO, PolicyInputError
 
-SPEC = {"devices": {"type": "list", "elements": "str"}, "versions": {"type": "dict"}}
+ARGS = PluginArgs(DOCUMENTATION)
 
 
-def _probe_requests(data, *args, **kwargs):
-    plugin = "probe_requests"
-    if args:
-        kwargs["devices"] = args[0]
-    params = validate(plugin, SPEC, kwargs)
+def probe_requests(data, *args, **kwargs):
+    params = ARGS.validate(args, kwargs)
     facts = mdev_facts_of(data)
     if facts is None:
-        fail(plugin, "the input has no mdev facts")
+        ARGS.fail("the input has no mdev facts (give a host's hostvars or its ansible_facts.mdev)")
     if params["versions"] is not None:
         if params["devices"] is not None:
-            fail(plugin, "give devices or versions, not both")
-        return _for_versions(plugin, facts, params["versions"])
-    devices = facts.get("devices") or {}
-    wanted = params["devices"] if params["devices"] is not None else sorted(devices)
+            ARGS.fail("give devices or versions, not both")
+        return _for_versions(facts, params["versions"])
+    wanted = device_list(ARGS, params["devices"]) if params["devices"] is not None \
+        else sorted(facts.get("devices") or {})
     requests, seen = [], set()
-    for uuid in wanted:
-        if uuid in (facts.get("vendor_vfio") or {}):
+    for device in wanted:
+        try:
+            source = _source.from_facts(facts, device)
+        except PolicyInputError as exc:
+            ARGS.fail(str(exc))
+        if source["kind"] == KIND_VENDOR_VFIO:
             continue    # vendor-VFIO VFs publish no version attribute: nothing to probe
-        if uuid not in devices:
-            fail(plugin, "device %s is neither an mdev device nor a vendor-VFIO VF of the source" % uuid)
-        dev = devices[uuid]
-        mtype = ((facts.get("parents") or {}).get(dev.get("parent")) or {}).get("types", {}).get(dev.get("type_id")) or {}
-        mig = mtype.get("migration") or {}
-        if mig.get("supported") and mig.get("version") is not None:
-            key = (dev["type_id"], mig["version"])
-            if key not in seen:
-                seen.add(key)
-                requests.append({"type_id": dev["type_id"], "source_version": mig["version"]})
+        for version in _source.versions_to_probe(source):
+            if (source["type_id"], version) not in seen:
+                seen.add((source["type_id"], version))
+                requests.append({"type_id": source["type_id"], "source_version": version})
     return requests
 
 
-def _for_versions(plugin, facts, versions):
+def _for_versions(facts, versions):
     offered = set()
     for parent in (facts.get("parents") or {}).values():
         offered.update((parent.get("types") or {}).keys())
@@ -107,7 +104,7 @@ def _for_versions(plugin, facts, versions):
     for type_id in sorted(offered):
         wanted = versions.get(type_id) or []
         if isinstance(wanted, str):
-            fail(plugin, "versions.%s must be a list of versions or a mapping keyed by version" % type_id)
+            ARGS.fail("versions.%s must be a list of versions or a mapping keyed by version" % type_id)
         for version in sorted(str(v) for v in wanted):
             requests.append({"type_id": type_id, "source_version": version})
     return requests
@@ -115,4 +112,4 @@ def _for_versions(plugin, facts, versions):
 
 class FilterModule(object):
     def filters(self):
-        return {"probe_requests": _probe_requests}
+        return {"probe_requests": probe_requests}

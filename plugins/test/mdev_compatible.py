@@ -48,9 +48,18 @@ options:
     type: list
     elements: str
     default: []
+  where:
+    description: As in the P(vfio.mdev_migration.migration_targets#filter) filter.
+    type: str
   probes:
     description: As in the P(vfio.mdev_migration.migration_targets#filter) filter.
     type: raw
+  max_age:
+    description: As in the P(vfio.mdev_migration.migration_targets#filter) filter.
+    type: int
+  fresh_facts:
+    description: As in the P(vfio.mdev_migration.migration_targets#filter) filter.
+    type: str
 seealso:
   - plugin: vfio.mdev_migration.migration_targets
     plugin_type: filter
@@ -70,24 +79,26 @@ _value:
   type: bool
 """
 
-from ansible.errors import AnsibleFilterError
 from jinja2 import pass_context
 
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import migration_targets
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import PluginArgs
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._targets import migration_targets
+
+ARGS = PluginArgs(DOCUMENTATION)
 
 
 @pass_context
-def mdev_compatible(context, target, source_host, device, facts=None, **kwargs):
-    plugin = "mdev_compatible"
+def mdev_compatible(context, target, *args, **kwargs):
+    params = ARGS.validate(args, kwargs)
+    if not isinstance(target, str):
+        ARGS.fail("the input must be the target host name, got %s" % type(target).__name__)
+    facts = params.pop("facts")
     if facts is None:
         facts = context.get("hostvars")
-    if not isinstance(target, str):
-        raise AnsibleFilterError("%s: the input must be the target host name, got %s" % (plugin, type(target).__name__))
     if facts is None:
-        raise AnsibleFilterError("%s: no facts given and no hostvars in this context (pass facts=...)" % plugin)
-    kwargs.setdefault("min_available", 0)
-    records, _params = migration_targets(facts, plugin=plugin, source_host=source_host, device=device,
-                                         candidates=[target], **kwargs)
+        ARGS.fail("no facts given and no hostvars in this context (pass facts=...)")
+    params.update(candidates=[target], type_id=None, version=None, identity=None, details=True)
+    records = migration_targets(ARGS, facts, params)
     return bool(records) and records[0]["selected"]
 
 

@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Migration domains and stranded devices, decided by the pair rule itself (PRIVATE).
+
+Contract: ``migration_domains(fleet, policy, probes)`` takes ``{host: facts or None}`` and an
+optional probe lookup (host -> outcome) and returns ``domains`` (members, i.e. (host, parent,
+type), that the pair rule judges compatible with each other in both directions), ``undecided``
+(members the pair rule cannot vouch for even with themselves: unknown identity, unreadable or
+one-sided versions), ``unsupported`` (types that do not support migration), ``accepted`` and
+``one_way`` (probe acceptance between version groups, shown as directions, never merged), and
+``stranded``: every device for which ``migration_targets`` with the same policy and probes and
+``min_available=1`` selects no other host. No second rule lives here: every relation is a call
+of ``_host_verdict.judge_device``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import is_int
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _source
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import (
+    JudgeContext,
+    host_level_problem,
+    judge_device,
+    parent_results,
+)
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._pair_rule import free_vfs, gpu_offers
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import (
+    COMPATIBLE,
+    KIND_MDEV,
+    KIND_VENDOR_VFIO,
+    PolicyInputError,
+)
+
+
+def _gpus(facts):
+    gpus = {}
+    for address, vf in sorted((facts.get("vendor_vfio") or {}).items()):
+        if shape.vf_problem("vendor_vfio.%s" % address, vf) is None:
+            gpus.setdefault(vf.get("physfn") or address, []).append((address, vf))
+    return gpus
+
+
+def fleet_members(fleet):
+    """One member per (host, parent, type) offered in the fleet, with a source describing it."""
+    members = []
+    for host in sorted(fleet):
+        facts = fleet[host]
+        for pname in sorted(facts.get("parents") or {}):
+            types = facts["parents"][pname].get("types") or {}
+            for type_id in sorted(types):
+                mtype = types[type_id]
+                if shape.type_problem("parents.%s.types.%s" % (pname, type_id), mtype):
+                    continue
+                avail = mtype.get("available_instances")
+                members.append({"host": host, "parent": pname, "type_id": type_id, "kind": KIND_MDEV,
+                                "name": mtype.get("name"), "devices": list(mtype.get("devices") or []),
+                                "available": avail if is_int(avail) and avail > 0 else 0,
+                                "source": _source.of_type(facts, host, pname, type_id)})
+        for physfn, vfs in sorted(_gpus(facts).items()):
+            type_ids = set(str(t) for _a, vf in vfs for t in (vf.get("creatable_types") or {}))
+            type_ids.update(str(vf["current_type"]) for _a, vf in vfs if is_int(vf.get("current_type"))
+                            and vf["current_type"] > 0)
+            for type_id in sorted(t for t in type_ids if gpu_offers(vfs, t)):
+                members.append({"host": host, "parent": physfn, "type_id": type_id, "kind": KIND_VENDOR_VFIO,
+                                "name": next((vf["creatable_types"][type_id] for _a, vf in vfs
+                                              if type_id in (vf.get("creatable_types") or {})), None),
+                                "devices": sorted(a for a, vf in vfs if str(vf.get("current_type")) == type_id),
+                                "available": len(free_vfs(vfs, type_id)),
+                                "source": _source.of_gpu(facts, host, physfn, vfs[0][1], type_id)})
+    return members
+
+
+def _judge(source, member, fleet, context):
+    """The pair rule's decision for ``source`` on the member's parent alone."""
+    results, reason = parent_results(source, member["host"], fleet[member["host"]], context)
+    for result in results or []:
+        if result["parent"] == member["parent"]:
+            return result
+    return {"verdict": "not offered", "evidence": None, "reasons": [reason or "the parent does not offer the type"]}
+
+
+def _mutual(a, b, fleet, context):
+    one = _judge(a["source"], b, fleet, context)
+    two = _judge(b["source"], a, fleet, context)
+    return one["verdict"] == COMPATIBLE and two["verdict"] == COMPATIBLE, one
+
+
+def _partition(members, fleet, context):
+    """Domains of one (kind, type): each grown around a representative, by the pair rule both ways."""
+    domains, undecided, unsupported = [], [], []
+    remaining = list(members)
+    while remaining:
+        rep = remaining.pop(0)
+        alone, self_record = _mutual(rep, rep, fleet, context)
+        state = shape.version_state(rep["source"]["migration"])[0] if rep["kind"] == KIND_MDEV else None
+        if state == shape.UNSUPPORTED:
+            unsupported.append(rep)
+            continue
+        if not alone:
+            undecided.append(dict(rep, reasons=self_record["reasons"]))
+            continue
+        group, rest = [rep], []
+        for member in remaining:
+            (group if _mutual(rep, member, fleet, context)[0] else rest).append(member)
+        remaining = rest
+        domains.append({"members": group, "evidence": self_record["evidence"],
+                        "version": shape.version_state(rep["source"]["migration"])[1]
+                        if rep["kind"] == KIND_MDEV else None})
+    return domains, undecided, unsupported
+
+
+def _directions(type_domains, fleet, context):
+    """Probe acceptance between version groups of one type, as directions."""
+    accepted = []
+    for a in type_domains:
+        for b in type_domains:
+            if a is b or a["version"] is None or b["version"] is None:
+                continue
+            source = a["members"][0]["source"]
+            hosts = sorted(set(m["host"] for m in b["members"]
+                               if _judge(source, m, fleet, context)["verdict"] == COMPATIBLE))
+            if hosts:
+                accepted.append({"type_id": source["type_id"], "from_version": a["version"],
+                                 "to_version": b["version"], "to_hosts": hosts,
+                                 "all": len(hosts) == len(set(m["host"] for m in b["members"]))})
+    keys = set((d["from_version"], d["to_version"]) for d in accepted if d["all"])
+    one_way = [d for d in accepted if d["all"] and (d["to_version"], d["from_version"]) not in keys]
+    return accepted, one_way
+
+
+def _signature(source):
+    """Everything of a source that ``judge_device`` reads: sources with equal signatures are judged alike."""
+    def frozen(value):
+        if isinstance(value, dict):
+            return tuple(sorted((k, frozen(v)) for k, v in value.items()))
+        return value
+    return tuple((k, frozen(source.get(k))) for k in sorted(source) if k not in ("host", "device", "parent",
+                                                                               "machine_id", "boot_id"))
+
+
+def _fleet_devices(facts):
+    """Every device of a host that a VM may use: mdev UUIDs, and VFs not known to be idle."""
+    names = sorted(facts.get("devices") or {})
+    names += sorted(a for a, vf in (facts.get("vendor_vfio") or {}).items()
+                    if not (isinstance(vf, dict) and is_int(vf.get("current_type")) and vf["current_type"] == 0))
+    return names
+
+
+def _verdict_counts(records):
+    counts = {}
+    for record in records:
+        key = record["verdict"] if record["verdict"] != COMPATIBLE or record["capacity"] >= 1 else "compatible but full"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def stranded_devices(fleet, context):
+    """Devices for which no other host would be selected (min_available=1), with why."""
+    judged = {}
+    stranded = []
+    for host in sorted(fleet):
+        facts = fleet[host]
+        for device in _fleet_devices(facts):
+            entry = {"host": host, "device": device, "parent": None, "type_id": None}
+            try:
+                source = _source.from_facts(facts, device, host)
+            except PolicyInputError as exc:
+                stranded.append(dict(entry, reasons=["the device cannot be described: %s" % exc]))
+                continue
+            entry.update(parent=source["parent"], type_id=source["type_id"], kind=source["kind"])
+            signature = _signature(source)
+            if signature not in judged:
+                records = [dict(judge_device(source, h, fleet[h], context), host=h) for h in sorted(fleet)]
+                judged[signature] = ([r["host"] for r in records if r["verdict"] == COMPATIBLE and r["capacity"] >= 1],
+                                     records)
+            fits, records = judged[signature]
+            if any(h != host and host_level_problem([source], h, fleet[h], context) is None for h in fits):
+                continue
+            counts = _verdict_counts(r for r in records if r["host"] != host)
+            reasons = ["no other host can take it with a free instance (%s)" % (
+                ", ".join("%s: %d" % kv for kv in sorted(counts.items())) or "no other host in the fleet")]
+            own = [r for r in records if r["host"] == host]
+            if own and own[0]["verdict"] != COMPATIBLE:
+                reasons.append("on its own host: %s" % "; ".join(own[0]["reasons"][:2]))
+            stranded.append(dict(entry, reasons=reasons))
+    return stranded
+
+
+def migration_domains(fleet, policy="auto", probes=None):
+    """Domains, undecided and unsupported members, probe directions and stranded devices of a fleet."""
+    context = JudgeContext(policy=policy, probes=probes)
+    by_type = {}
+    for member in fleet_members(fleet):
+        by_type.setdefault((member["kind"], member["type_id"]), []).append(member)
+    domains, undecided, unsupported, accepted, one_way = [], [], [], [], []
+    for key in sorted(by_type):
+        type_domains, type_undecided, type_unsupported = _partition(by_type[key], fleet, context)
+        domains.extend(type_domains)
+        undecided.extend(type_undecided)
+        unsupported.extend(type_unsupported)
+        if probes is not None:
+            directions, oneway = _directions(type_domains, fleet, context)
+            accepted.extend(directions)
+            one_way.extend(oneway)
+    stranded = stranded_devices(fleet, context)
+    stranded_at = {}
+    for item in stranded:
+        stranded_at.setdefault((item["host"], item["parent"], item["type_id"]), []).append(item)
+    result = []
+    for domain in domains:
+        members = sorted(domain["members"], key=lambda m: (m["host"], m["parent"]))
+        first = members[0]
+        result.append({
+            "kind": first["kind"],
+            "type_id": first["type_id"],
+            "type_name": first["name"],
+            "evidence": domain["evidence"],
+            "versions": [domain["version"]] if domain["version"] is not None else [],
+            "hosts": sorted(set(m["host"] for m in members)),
+            "members": [{"host": m["host"], "parent": m["parent"], "available": m["available"],
+                         "devices": m["devices"]} for m in members],
+            "capacity": sum(m["available"] for m in members),
+            "devices": sum(len(m["devices"]) for m in members),
+            "stranded": [{"host": s["host"], "parent": s["parent"], "device": s["device"], "reasons": s["reasons"]}
+                         for m in members for s in stranded_at.get((m["host"], m["parent"], m["type_id"]), [])],
+        })
+    result.sort(key=lambda d: (d["type_id"], d["kind"], d["hosts"], d["versions"]))
+    counters = {}
+    for domain in result:
+        counters[domain["type_id"]] = counters.get(domain["type_id"], 0) + 1
+        domain["id"] = "%s#%d" % (domain["type_id"], counters[domain["type_id"]])
+
+    def brief(member, **extra):
+        return dict({"host": member["host"], "parent": member["parent"], "type_id": member["type_id"],
+                     "kind": member["kind"], "available": member["available"], "devices": member["devices"]}, **extra)
+    return {
+        "domains": result,
+        "undecided": [brief(m, reasons=m["reasons"]) for m in undecided],
+        "unsupported": [brief(m, version=None) for m in unsupported],
+        "accepted": accepted,
+        "one_way": one_way,
+        "stranded": stranded,
+    }

@@ -1,0 +1,202 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What a host's mdev facts say, and whether they can be trusted (PRIVATE to the collection).
+
+Contract: facts arrive from hosts, caches and users in any shape. These functions never raise
+on them: a malformed value is a sentence naming the key (``facts_problem``), a version
+attribute is one of a few states (``version_state``), and stale facts are named by
+``freshness_problem``. Nothing here decides a verdict.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+from collections.abc import Mapping
+
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import is_int, version_problem
+
+# States of a version attribute on one side of a pair.
+PUBLISHED = "published"         # it reads, and the value is a version the probe could write
+ABSENT = "absent"               # the driver has no version attribute
+UNSUPPORTED = "unsupported"     # reading it fails with an errno that means "no migration"
+UNREADABLE = "unreadable"       # it exists but could not be read, or its value is not a version
+NOT_GATHERED = "not_gathered"   # mdev_facts ran without the versions subset
+
+_STR = (str, type(None))
+
+
+def mdev_facts_of(entry):
+    """The ``mdev`` facts in a hostvars entry, or the entry itself when it already is mdev facts.
+
+    Accepts ``{'ansible_facts': {'mdev': ...}}`` (hostvars), ``{'ansible_mdev': ...}`` (facts
+    injected as variables), ``{'mdev': ...}`` (a host's ``ansible_facts``, as a fact cache holds
+    them) and bare mdev facts. Returns None when there are none.
+    """
+    if not isinstance(entry, Mapping):
+        return None
+    if "schema_version" in entry and "parents" in entry:
+        return entry
+    for outer, inner in (("ansible_facts", "mdev"), (None, "ansible_mdev"), (None, "mdev")):
+        container = entry.get(outer) if outer else entry
+        if isinstance(container, Mapping):
+            facts = container.get(inner)
+            if isinstance(facts, Mapping) and "parents" in facts:
+                return facts
+    return None
+
+
+def subset_gathered(facts, name):
+    """Whether mdev_facts gathered ``name``; facts without ``gather_subset`` predate it (all)."""
+    gathered = facts.get("gather_subset")
+    return gathered is None or name in gathered
+
+
+def version_state(record):
+    """``(state, version, detail)`` of a migration record as mdev_facts returns it."""
+    if record is None:
+        return NOT_GATHERED, None, "versions were not gathered (gather_subset)"
+    supported, errno_ = record.get("supported"), record.get("errno")
+    attribute = record.get("attribute") or "version attribute"
+    if supported is False:
+        return UNSUPPORTED, None, "reading its %s failed with %s: migration unsupported" % (attribute, errno_)
+    if supported is True:
+        problem = version_problem(record.get("version"))
+        if problem:
+            # The same rule as the probe's: a value it would not write was never accepted by a driver.
+            return UNREADABLE, None, "its %s is not a usable version: it %s" % (attribute, problem)
+        return PUBLISHED, record["version"], "it publishes %s %s" % (attribute, record["version"])
+    if errno_ is not None:
+        return UNREADABLE, None, "its %s could not be read (%s)" % (attribute, errno_)
+    return ABSENT, None, "it publishes no version attribute"
+
+
+def _mapping_problem(where, value, none_ok=False):
+    if value is None and none_ok:
+        return None
+    return None if isinstance(value, Mapping) else "%s is not a mapping" % where
+
+
+def host_problem(facts):
+    """Why the host-level shape of ``facts`` is unusable (a sentence naming the key), or None.
+
+    Types, devices and VFs are checked one by one where they are read (``type_problem``,
+    ``device_problem``, ``vf_problem``), so that a bad value in one type does not hide a host.
+    """
+    problem = _mapping_problem("the facts", facts)
+    if problem:
+        return problem
+    for key in ("parents", "devices", "vendor_vfio"):
+        problem = _mapping_problem(key, facts.get(key, {}))
+        if problem:
+            return problem
+    for key in ("kernel_release", "machine_id", "boot_id", "gathered_at"):
+        if not isinstance(facts.get(key), _STR):
+            return "%s is not a string" % key
+    subset = facts.get("gather_subset")
+    if subset is not None and not (isinstance(subset, (list, tuple)) and all(isinstance(x, str) for x in subset)):
+        return "gather_subset is not a list of names"
+    for name, parent in (facts.get("parents") or {}).items():
+        problem = parent_problem("parents.%s" % name, parent)
+        if problem:
+            return problem
+    return None
+
+
+def parent_problem(where, parent):
+    problem = _mapping_problem(where, parent) or _mapping_problem(where + ".types", parent.get("types", {})) \
+        or _mapping_problem(where + ".pci", parent.get("pci"), none_ok=True)
+    if problem:
+        return problem
+    for key in ("bus", "subsystem", "driver", "driver_version", "driver_module"):
+        if not isinstance(parent.get(key), _STR):
+            return "%s.%s is not a string" % (where, key)
+    if parent.get("driver_in_tree") not in (True, False, None):
+        return "%s.driver_in_tree is not a boolean" % where
+    if any(not isinstance(v, _STR) for v in (parent.get("pci") or {}).values()):
+        return "%s.pci has a value that is not a string" % where
+    return None
+
+
+def type_problem(where, mtype):
+    problem = _mapping_problem(where, mtype) or _mapping_problem(where + ".migration", mtype.get("migration"),
+                                                                 none_ok=True)
+    if problem:
+        return problem
+    if mtype.get("available_instances") is not None and not is_int(mtype["available_instances"]):
+        return "%s.available_instances is not an integer" % where
+    if not isinstance(mtype.get("device_api"), _STR) or not isinstance(mtype.get("name"), _STR):
+        return "%s has a device_api or name that is not a string" % where
+    devices = mtype.get("devices")
+    if devices is not None and not (isinstance(devices, (list, tuple)) and all(isinstance(d, str) for d in devices)):
+        return "%s.devices is not a list of names" % where
+    return migration_problem(where + ".migration", mtype.get("migration"))
+
+
+def migration_problem(where, record):
+    if record is None:
+        return None
+    if not isinstance(record, Mapping):
+        return "%s is not a mapping" % where
+    if not isinstance(record.get("version"), _STR) or record.get("supported") not in (True, False, None) \
+            or not isinstance(record.get("errno"), _STR) or not isinstance(record.get("attribute"), _STR):
+        return "%s has a version, attribute or errno that is not a string, or a supported that is not a boolean" % where
+    return None
+
+
+def device_problem(where, device):
+    problem = _mapping_problem(where, device)
+    if problem:
+        return problem
+    if not isinstance(device.get("parent"), str) or not isinstance(device.get("type_id"), str):
+        return "%s has a parent or type_id that is not a string" % where
+    return migration_problem(where + ".migration", device.get("migration"))
+
+
+def vf_problem(where, vf):
+    problem = _mapping_problem(where, vf) or _mapping_problem(where + ".creatable_types",
+                                                              vf.get("creatable_types", {})) \
+        or _mapping_problem(where + ".pci", vf.get("pci"), none_ok=True)
+    if problem:
+        return problem
+    if vf.get("current_type") is not None and not is_int(vf["current_type"]):
+        return "%s.current_type is not an integer" % where
+    for key in ("physfn", "driver", "driver_version", "driver_module"):
+        if not isinstance(vf.get(key), _STR):
+            return "%s.%s is not a string" % (where, key)
+    if vf.get("driver_in_tree") not in (True, False, None):
+        return "%s.driver_in_tree is not a boolean" % where
+    if any(not isinstance(v, _STR) for v in (vf.get("pci") or {}).values()):
+        return "%s.pci has a value that is not a string" % where
+    return None
+
+
+def parse_timestamp(text):
+    """``2026-11-27T17:45:00Z`` (as mdev_facts writes ``gathered_at``) -> aware datetime, or None."""
+    if not isinstance(text, str):
+        return None
+    try:
+        stamp = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=datetime.timezone.utc)
+
+
+def freshness_problem(facts, max_age, now):
+    """Why ``facts`` are older than ``max_age`` seconds at ``now`` (aware datetime), or None."""
+    if max_age is None:
+        return None
+    stamp = parse_timestamp(facts.get("gathered_at"))
+    if stamp is None:
+        return "the facts carry no gathered_at time, so their age is unknown (max_age=%d)" % max_age
+    age = (now - stamp).total_seconds()
+    if age > max_age:
+        return "the facts were gathered %s, %d s ago, more than max_age=%d s" % (facts["gathered_at"], age, max_age)
+    if age < -300:
+        return "the facts' gathered_at %s lies in the future (clock skew?), so their age is unknown" % (
+            facts["gathered_at"])
+    return None

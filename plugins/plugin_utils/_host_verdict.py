@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""One target host against the source devices: the host's record (PRIVATE to the collection).
+
+Contract: ``judge_host(sources, host, facts, context)`` returns ``{host, verdict, evidence,
+parents, capacity, reasons}`` (plus ``devices`` for several sources, ``free_vfs`` for a
+vendor-VFIO source). Host-level rules come first (no facts, malformed, stale, the source's own
+machine), then the pair rule for every parent, probe evidence, the ``where`` expression, and
+``match_vars``. The host's evidence is its best parent's; its capacity is the free capacity of
+the parents that carry that same verdict and evidence, never of the others.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._pair_rule import decide_gpu, decide_mdev_parent
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._probe_evidence import apply_probe
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._source import versions_to_probe
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import (
+    EVIDENCE_POLICY,
+    EVIDENCE_RANK,
+    INCOMPATIBLE,
+    KIND_VENDOR_VFIO,
+    NO_FACTS,
+    UNKNOWN,
+    VERDICT_RANK,
+    decision,
+)
+
+
+class JudgeContext:
+    """What every host of one selection is judged with."""
+
+    def __init__(self, policy="auto", where=None, probes=None, max_age=None, now=None, match_vars=(),
+                 source_vars=None):
+        self.policy = policy
+        self.where = where                  # callable (host, facts, source, parent) -> bool, or None
+        self.probes = probes                # callable host -> probe outcome, or None when no probe was asked
+        self.max_age = max_age
+        self.now = now
+        self.match_vars = list(match_vars)
+        self.source_vars = source_vars
+
+
+def _host_record(host, verdict, evidence, reasons):
+    return dict(decision(verdict, evidence, reasons), host=host, parents=[], capacity=0)
+
+
+def host_level_problem(sources, host, facts, context):
+    """A record for a host that cannot be judged parent by parent, or None."""
+    if facts is None:
+        return _host_record(host, UNKNOWN, None, [NO_FACTS])
+    problem = shape.host_problem(facts)
+    if problem:
+        return _host_record(host, UNKNOWN, None, ["malformed mdev facts: %s" % problem])
+    problem = shape.freshness_problem(facts, context.max_age, context.now)
+    if problem:
+        return _host_record(host, UNKNOWN, None, ["stale facts: %s" % problem])
+    for source in sources:
+        for key, label in (("machine_id", "machine-id"), ("boot_id", "boot id")):
+            if source.get(key) is not None and source.get(key) == facts.get(key):
+                return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [
+                    "this is the source's own machine under another name (same %s %s as %s)"
+                    % (label, facts[key], source["host"])])
+        if source.get("device") in (facts.get("devices") or {}):
+            return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [
+                "the host already holds an mdev with the source device's UUID %s (the source itself under another "
+                "name, or a clash)" % source["device"]])
+    return None
+
+
+def _parent_decisions(source, facts, policy):
+    """Offline decisions for every parent (or GPU) of the host that could take ``source``."""
+    kernel = facts.get("kernel_release")
+    if source["kind"] == KIND_VENDOR_VFIO:
+        if not shape.subset_gathered(facts, "vendor_vfio"):
+            return None, "vendor_vfio facts were not gathered on the target (gather_subset)"
+        gpus = {}
+        for address, vf in sorted((facts.get("vendor_vfio") or {}).items()):
+            if shape.vf_problem("vendor_vfio.%s" % address, vf) is None:
+                gpus.setdefault(vf.get("physfn") or address, []).append((address, vf))
+            else:
+                return None, "malformed mdev facts: %s" % shape.vf_problem("vendor_vfio.%s" % address, vf)
+        if not gpus:
+            return [], "the host has no NVIDIA vendor-VFIO virtual functions"
+        return [decide_gpu(source, physfn, gpus[physfn], kernel, policy) for physfn in sorted(gpus)], None
+    if not shape.subset_gathered(facts, "types"):
+        return None, "mdev types were not gathered on the target (gather_subset)"
+    results = []
+    for name in sorted(facts.get("parents") or {}):
+        parent = facts["parents"][name]
+        mtype = (parent.get("types") or {}).get(source["type_id"])
+        if mtype is None:
+            continue
+        problem = shape.type_problem("parents.%s.types.%s" % (name, source["type_id"]), mtype)
+        if problem:
+            results.append(dict(decision(UNKNOWN, None, ["malformed mdev facts: %s" % problem]), parent=name,
+                                capacity=0))
+            continue
+        results.append(decide_mdev_parent(source, name, parent, mtype, kernel, policy))
+    return results, "no parent offers mdev type %s" % source["type_id"]
+
+
+def _best(results):
+    """The parents that carry the host's verdict: best verdict, then best evidence among them."""
+    best = min(results, key=lambda r: (VERDICT_RANK[r["verdict"]], EVIDENCE_RANK[r["evidence"]]))
+    return [r for r in results if (r["verdict"], r["evidence"]) == (best["verdict"], best["evidence"])]
+
+
+def parent_results(source, host, facts, context):
+    """``(decisions, reason)``: every parent's decision with probe evidence and ``where`` laid over
+    it; decisions is None (unknown) or empty (incompatible) with the reason."""
+    results, empty_reason = _parent_decisions(source, facts, context.policy)
+    if not results:
+        return results, empty_reason
+    versions = versions_to_probe(source)
+    if context.probes is not None:
+        outcome = context.probes(host)
+        results = [apply_probe(r, outcome, source, versions) for r in results]
+    if context.where is not None:
+        for result in results:
+            if result["verdict"] != INCOMPATIBLE and not context.where(host, facts, source, result["parent"]):
+                result.update(decision(INCOMPATIBLE, EVIDENCE_POLICY, ["parent %s does not satisfy the where "
+                                                                       "expression" % result["parent"]]))
+    return results, None
+
+
+def judge_device(source, host, facts, context):
+    """The host's record for one source device (host-level checks already passed)."""
+    results, empty_reason = parent_results(source, host, facts, context)
+    if results is None:
+        return _host_record(host, UNKNOWN, None, [empty_reason])
+    if not results:
+        return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [empty_reason])
+    fitting = _best(results)
+    record = _host_record(host, fitting[0]["verdict"], fitting[0]["evidence"],
+                          ["%s: %s" % (r["parent"], reason) for r in results for reason in r["reasons"]])
+    record["parents"] = [r["parent"] for r in fitting]
+    record["capacity"] = sum(r["capacity"] for r in fitting)
+    if source["kind"] == KIND_VENDOR_VFIO:
+        record["free_vfs"] = [vf for r in fitting for vf in r.get("free_vfs", [])]
+    return record
+
+
+def combine_devices(host, per_device, sources):
+    """One host record for several source devices: the target must fit all of them."""
+    if len(per_device) == 1:
+        return per_device[0]
+    worst = max(per_device, key=lambda r: (VERDICT_RANK[r["verdict"]], EVIDENCE_RANK[r["evidence"]]))
+    need = {}
+    for src in sources:
+        need[src["type_id"]] = need.get(src["type_id"], 0) + 1
+    record = _host_record(host, worst["verdict"], worst["evidence"],
+                          ["%s: %s" % (s["device"] or s["type_id"], reason)
+                           for r, s in zip(per_device, sources) for reason in r["reasons"]])
+    record["parents"] = sorted(set(p for r in per_device for p in r["parents"]))
+    record["capacity"] = min(r["capacity"] // need[s["type_id"]] for r, s in zip(per_device, sources))
+    record["devices"] = {s["device"] or s["type_id"]: {k: r[k] for k in ("verdict", "evidence", "parents", "capacity")}
+                         for r, s in zip(per_device, sources)}
+    return record
+
+
+def match_host_vars(names, source_vars, target_vars, get):
+    """Compare user-chosen host variables (dotted paths). Returns (verdict or None, reasons)."""
+    reasons, verdict = [], None
+    for name in names:
+        src, dst = get(source_vars, name), get(target_vars, name)
+        if src is None or dst is None:
+            reasons.append("match_vars: %s is not defined on the %s" % (name, "source" if src is None else "target"))
+            verdict = verdict or UNKNOWN
+        elif src[0] != dst[0]:
+            reasons.append("match_vars: %s differs: source %s, target %s" % (name, src[0], dst[0]))
+            verdict = INCOMPATIBLE
+    return verdict, reasons
+
+
+def judge_host(sources, host, facts, context, target_vars=None, get=None):
+    """The record of ``host`` for all ``sources`` (the devices of one VM)."""
+    record = host_level_problem(sources, host, facts, context)
+    if record is None:
+        record = combine_devices(host, [judge_device(s, host, facts, context) for s in sources], sources)
+    if context.match_vars and facts is not None:
+        verdict, reasons = match_host_vars(context.match_vars, context.source_vars, target_vars, get)
+        if verdict is not None and VERDICT_RANK[verdict] > VERDICT_RANK[record["verdict"]]:
+            record.update(decision(verdict, EVIDENCE_POLICY, record["reasons"]))
+        record["reasons"] = record["reasons"] + reasons
+    return record

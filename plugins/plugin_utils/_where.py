@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The user's ``where`` expression (JMESPath) over each target parent (PRIVATE to the collection).
+
+Contract: ``compile_where(args, expression)`` returns None or a callable ``(host, facts, source,
+parent) -> bool``. The record the expression sees: ``host``, ``parent`` (its name), ``type_id``,
+``parent_facts`` (the parent's facts without its types, or the GPU's for a vendor-VFIO VF),
+``type`` (the type's facts, for mdev) and ``kernel_release``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from collections.abc import Mapping, Sequence
+
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import KIND_VENDOR_VFIO
+
+try:
+    import jmespath
+    HAS_JMESPATH = True
+except ImportError:  # pragma: no cover - reported when a where expression is used
+    jmespath = None
+    HAS_JMESPATH = False
+
+
+def to_plain(value):
+    """Deep copy into plain dict/list/str/int/float/bool/None.
+
+    ansible-core 2.19 hands out lazy and tagged containers; jmespath checks types by class
+    name and rejects them, so anything passed to jmespath goes through here.
+    """
+    if isinstance(value, Mapping):
+        return dict((str(k), to_plain(v)) for k, v in value.items())
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, (Sequence, set, frozenset)) and not isinstance(value, bytes):
+        return [to_plain(v) for v in value]
+    return value
+
+
+def compile_where(args, expression):
+    if expression is None:
+        return None
+    if not HAS_JMESPATH:
+        args.fail("the where argument needs the Python library jmespath on the controller (pip install jmespath)")
+    try:
+        compiled = jmespath.compile(str(expression))
+    except jmespath.exceptions.JMESPathError as exc:
+        args.fail("where: invalid JMESPath expression %r: %s" % (str(expression), exc))
+
+    def matches(host, facts, source, parent_name):
+        if source["kind"] == KIND_VENDOR_VFIO:
+            vfs = [vf for address, vf in sorted((facts.get("vendor_vfio") or {}).items())
+                   if (vf.get("physfn") or address) == parent_name]
+            parent_facts = dict(vfs[0]) if vfs else {}
+            mtype = None
+        else:
+            parent = (facts.get("parents") or {}).get(parent_name) or {}
+            parent_facts = dict((k, v) for k, v in parent.items() if k != "types")
+            mtype = (parent.get("types") or {}).get(source["type_id"])
+        record = to_plain({"host": host, "parent": parent_name, "type_id": source["type_id"],
+                           "parent_facts": parent_facts, "type": mtype,
+                           "kernel_release": facts.get("kernel_release")})
+        try:
+            return bool(compiled.search(record))
+        except jmespath.exceptions.JMESPathError as exc:
+            args.fail("where: %r failed on host %s: %s" % (str(expression), host, exc))
+    return matches
