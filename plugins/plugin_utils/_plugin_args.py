@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import importlib
+from collections.abc import Mapping, Sequence
 
 import yaml
 from ansible.errors import AnsibleFilterError
@@ -33,6 +34,29 @@ def _fragment_options(name):
     module = importlib.import_module("ansible_collections.vfio.mdev_migration.plugins.doc_fragments."
                                      + name[len(COLLECTION) + 1:])
     return yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION).get("options") or {}
+
+
+def to_plain(value):
+    """Deep copy into plain dict/list/str/int/float/bool/None.
+
+    ansible-core 2.19+ hands out lazy and tagged containers: jmespath checks types by class
+    name and rejects them, and deep-copying one (as argument validation does) copies the
+    templar and its plugin loaders, which 2.21 reports as deprecated. Arguments and anything
+    passed to jmespath go through here.
+    """
+    if isinstance(value, Mapping):
+        return dict((str(k), to_plain(v)) for k, v in value.items())
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, (Sequence, set, frozenset)) and not isinstance(value, bytes):
+        return [to_plain(v) for v in value]
+    return value
 
 
 class PluginArgs:
@@ -53,14 +77,14 @@ class PluginArgs:
         raise AnsibleFilterError("%s: %s" % (self.name, message))
 
     def validate(self, args, kwargs):
-        params = dict(kwargs)
+        params = dict((name, to_plain(value)) for name, value in kwargs.items())
         if len(args) > len(self.positional):
             self.fail("takes at most %d positional argument(s) (%s), got %d"
                       % (len(self.positional), ", ".join(self.positional) or "none", len(args)))
         for name, value in zip(self.positional, args):
             if name in params:
                 self.fail("%s given both by position and by name" % name)
-            params[name] = value
+            params[name] = to_plain(value)
         unknown = sorted(set(params) - set(self.spec))
         if unknown:
             self.fail("unknown argument(s) %s; documented are %s" % (", ".join(unknown), ", ".join(sorted(self.spec))))

@@ -15,8 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from collections.abc import Mapping, Sequence
-
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import to_plain
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import KIND_VENDOR_VFIO
 
 try:
@@ -25,27 +24,6 @@ try:
 except ImportError:  # pragma: no cover - reported when a where expression is used
     jmespath = None
     HAS_JMESPATH = False
-
-
-def to_plain(value):
-    """Deep copy into plain dict/list/str/int/float/bool/None.
-
-    ansible-core 2.19 hands out lazy and tagged containers; jmespath checks types by class
-    name and rejects them, so anything passed to jmespath goes through here.
-    """
-    if isinstance(value, Mapping):
-        return dict((str(k), to_plain(v)) for k, v in value.items())
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, (Sequence, set, frozenset)) and not isinstance(value, bytes):
-        return [to_plain(v) for v in value]
-    return value
 
 
 def compile_where(args, expression):
