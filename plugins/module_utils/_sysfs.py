@@ -202,7 +202,11 @@ class Sysfs:
         if err:
             return None, err
         if not os.path.exists(self.abspath(real)):
-            return None, SysfsError(path, "ENOENT", "dangling link to %s" % os.readlink(path))
+            try:
+                target = os.readlink(path)
+            except OSError as exc:      # gone since it was seen: a link that vanished
+                return None, SysfsError.from_oserror(path, exc)
+            return None, SysfsError(path, "ENOENT", "dangling link to %s" % target)
         return os.path.basename(real), None
 
     def listdir(self, relpath):
