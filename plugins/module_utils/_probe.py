@@ -123,24 +123,24 @@ def _pick_attribute(fs, directory, attribute):
     return None
 
 
-def _request_field(req, key, label):
-    value = req.get(key)
-    if key == "parents":
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise ProbeInputError("%s.parents must be a list of parent names, got %s" % (label, _shown(value)))
+def _parents(req, prefix):
+    value = req.get("parents")
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ProbeInputError("%sparents must be a list of parent names, got %s" % (prefix, _shown(value)))
     return value
 
 
-def plan(fs, requests, attribute="auto"):
+def plan(fs, requests, attribute="auto", itemized=None):
     """Validate ``requests`` and resolve what to probe. Writes nothing.
 
     Each request is a dict with ``source_version`` and either ``type_id`` (with optional
     ``parents``) or ``device``. Raises ProbeInputError, naming the input, on the first bad one.
     An unusable entry of the host (a dangling or escaping parent or device link, a type
     directory that leaves its parent's ``mdev_supported_types``) is not bad input: it is planned
-    as an error record for that entry, and the others are probed.
+    as an error record for that entry, and the others are probed. ``itemized`` (default: more
+    than one request) names inputs as ``probes[i].<key>``.
     """
     if not isinstance(attribute, str) or attribute not in ATTRIBUTE_CHOICES:
         raise ProbeInputError("attribute %s is not one of %s" % (_shown(attribute), ", ".join(ATTRIBUTE_CHOICES)))
@@ -148,7 +148,7 @@ def plan(fs, requests, attribute="auto"):
         raise ProbeInputError("probes must be a list of mappings, got %s" % _shown(requests))
     planned = []
     for index, req in enumerate(requests):
-        many = len(requests) > 1
+        many = len(requests) > 1 if itemized is None else itemized
         label = "probes[%d]" % index if many else "probe"
         if not isinstance(req, dict):
             raise ProbeInputError("probes[%d] must be a mapping with source_version and type_id or device, got %s"
@@ -166,7 +166,7 @@ def plan(fs, requests, attribute="auto"):
         else:
             validate_name(type_id, prefix + "type_id")
             parents = [validate_name(p, "%sparents[%d]" % (prefix, i))
-                       for i, p in enumerate(_request_field(req, "parents", label))]
+                       for i, p in enumerate(_parents(req, prefix))]
             planned.extend(_plan_type(fs, index, type_id, parents, data, attribute))
     return planned
 

@@ -64,27 +64,14 @@ options:
     default: []
   probes:
     description:
-      - Several probes in one call, for a VM with several mdevs or for many versions of one type. Each item takes
-        the keys O(source_version), O(type_id) or O(device), and O(parents).
+      - Several probes in one call, for a VM with several mdevs or for many versions of one type.
+      - Each item is a mapping with the keys C(source_version) (required, as O(source_version)), C(type_id) or
+        C(device) (exactly one, as O(type_id) and O(device)), and C(parents) (optional, as O(parents)). Any other key,
+        an item that is not a mapping, or a value of the wrong type is refused with a message naming it (for example
+        C(probes[1].type_id)), before anything is written.
       - Mutually exclusive with O(source_version).
     type: list
-    elements: dict
-    suboptions:
-      source_version:
-        description: As O(source_version).
-        type: raw
-        required: true
-      type_id:
-        description: As O(type_id).
-        type: str
-      device:
-        description: As O(device).
-        type: str
-      parents:
-        description: As O(parents).
-        type: list
-        elements: str
-        default: []
+    elements: raw
   attribute:
     description:
       - Which attribute to probe. V(auto) uses C(migration_version) where it exists, else C(version).
@@ -282,12 +269,9 @@ def main():
             type_id=dict(type="str"),
             device=dict(type="str"),
             parents=dict(type="list", elements="str", default=[]),
-            probes=dict(type="list", elements="dict", options=dict(
-                source_version=dict(type="raw", required=True),
-                type_id=dict(type="str"),
-                device=dict(type="str"),
-                parents=dict(type="list", elements="str", default=[]),
-            )),
+            # Items are checked by _probe.plan, which names the bad item and key; ansible-core's own
+            # conversion of a non-mapping item says only "dictionary requested".
+            probes=dict(type="list", elements="raw"),
             attribute=dict(type="str", choices=list(ATTRIBUTE_CHOICES), default="auto"),
             host_root=dict(type="path", default="/"),
             sysfs_root=dict(type="path"),
@@ -314,7 +298,7 @@ def main():
         module.fail_json(msg=problem)
     fs = Sysfs(root)
     try:
-        planned = plan(fs, requests, params["attribute"])
+        planned = plan(fs, requests, params["attribute"], itemized=bool(params["probes"]))
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
     records = execute(fs, planned)
