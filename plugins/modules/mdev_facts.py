@@ -182,8 +182,8 @@ ansible_facts:
               null because it could not be read); V(uname) for a kernel release taken from C(uname(2)).
           type: dict
           returned: always
-          sample: {"kernel_release": /proc/sys/kernel/osrelease, "boot_id": /proc/sys/kernel/random/boot_id,
-                   "machine_id": /etc/machine-id, "sysfs_root": /sys}
+          sample: {"kernel_release": "/proc/sys/kernel/osrelease", "boot_id": "/proc/sys/kernel/random/boot_id",
+                   "machine_id": "/etc/machine-id", "sysfs_root": "/sys"}
           contains:
             kernel_release:
               description: Source of RV(ansible_facts.mdev.kernel_release).
@@ -288,8 +288,8 @@ ansible_facts:
                     version:
                       description:
                         - The value read, or null when it could not be read or is not a valid migration version
-                          (empty, whitespace only, control characters, not ASCII, over 4096 bytes: the rule the probe
-                          applies before writing).
+                          (empty, whitespace only, control characters, not ASCII, over 4096 bytes), by the rule the
+                          probe applies before writing.
                       type: str
                       sample: 10de-1eb8-nvidia-222-550.54.10
                     supported:
@@ -335,8 +335,8 @@ ansible_facts:
             current_type:
               description:
                 - The vGPU type id in use on the VF (C(nvidia/current_vgpu_type)); V(0) when no vGPU is in use.
-                - Null when it cannot be read or is not a decimal integer (recorded in RV(ansible_facts.mdev.errors)):
-                  unknown, not free.
+                - Null when it cannot be read or is not a decimal integer (recorded in RV(ansible_facts.mdev.errors)),
+                  which means unknown, not free.
               type: int
               sample: 0
             pci:

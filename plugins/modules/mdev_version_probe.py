@@ -41,7 +41,7 @@ options:
         NUL, newline or other control characters; one trailing newline is stripped. The same rule as the facts apply to
         gathered versions.
       - Must be a string. A number, boolean, list or mapping is refused rather than converted (YAML reads an unquoted
-        V(1.10) as the number 1.1): quote it.
+        V(1.10) as the number 1.1), so quote it.
       - Mutually exclusive with O(probes).
     type: raw
   type_id:
@@ -106,7 +106,7 @@ notes:
   - "Writing to sysfs needs root on a real host (version attributes are mode 0644, owned by root); run the module with
     C(become: true) (the migration_gate role: C(migration_gate_become: true)). Without it every probe is an V(error)
     whose message says so."
-  - The records are returned as RV(records), not C(results), which ansible-core reserves for loops: a probe run in a
+  - The records are returned as RV(records), not C(results), which ansible-core reserves for loops; a probe run in a
     loop keeps its records under C(results[i].records).
   - Mainline kernels have no version attribute; there the result is V(unsupported) for every type and target
     selection falls back to identity facts.
@@ -193,7 +193,7 @@ records:
   description:
     - One record per attribute probed, per parent that could not be probed, and per request that found nothing to
       probe, in request order.
-    - Named C(records), not C(results): ansible-core reserves C(results) for loops.
+    - Named C(records), not C(results), because ansible-core reserves C(results) for loops.
   returned: always
   type: list
   elements: dict

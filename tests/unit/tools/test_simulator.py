@@ -303,7 +303,6 @@ def test_materialize_plain_tree_reads_the_same(tmp_path, example):
     assert fused["kernel_release"] == FLEET["gpu-b1"]["kernel_release"] and fused["errors"] == []
 
 
-
 # -- host roots, identities, module taint ------------------------------------------------------
 
 def test_each_host_serves_a_whole_host_root(example):
