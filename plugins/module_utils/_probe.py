@@ -18,23 +18,30 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import EOUTSIDE, MAX_VALUE_BYTES
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import (  # noqa: F401 pylint: disable=unused-import
+    COMPATIBLE,
+    ERROR,
+    INCOMPATIBLE,
+    PRIVILEGE_ERRNOS,
+    UNSUPPORTED,
+    UNSUPPORTED_READ_ERRNOS,
+    UNSUPPORTED_WRITE_ERRNOS,
+    VERSION_ATTRIBUTES,
+    version_problem,
+)
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import ELINK, EOUTSIDE, SysfsError
 
-VERSION_ATTRIBUTES = ("migration_version", "version")
 ATTRIBUTE_CHOICES = ("auto",) + VERSION_ATTRIBUTES
-
-COMPATIBLE = "compatible"
-INCOMPATIBLE = "incompatible"
-UNSUPPORTED = "unsupported"
-ERROR = "error"
+REQUEST_KEYS = ("source_version", "type_id", "device", "parents")
 
 # A single path component as sysfs names types and parents: i915-GVTg_V5_4, nvidia-222,
-# mtty-1, 0000:3b:00.0, mtty. No separators, no leading dot, at most NAME_MAX.
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,254}$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# mtty-1, 0000:3b:00.0, mtty. No separators, no leading dot, at most NAME_MAX. Matched in full
+# (fullmatch): "$" would accept a trailing newline.
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,254}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-UNSUPPORTED_WRITE_ERRNOS = ("ENOENT", "ENODEV", "EOPNOTSUPP")
-PRIVILEGE_ERRNOS = ("EACCES", "EPERM")
+BECOME_HINT = ("the attribute is writable by root only: run the probe with become: true (the migration_gate role: "
+               "migration_gate_become: true)")
 
 
 class ProbeInputError(ValueError):
@@ -46,100 +53,165 @@ def _printable(text):
                    for c in text[:80])
 
 
+def _shown(value):
+    """A short, printable rendering of any input value for a message."""
+    if isinstance(value, str):
+        return repr(_printable(value))
+    return "%s %s" % (type(value).__name__, _printable(repr(value)))
+
+
 def validate_version(value, name="source_version"):
     """The version string as bytes to write, or ProbeInputError naming ``name``.
 
-    Printable ASCII, 1 to 4096 bytes, no NUL or newline inside; one trailing newline (as
-    ``cat`` output carries) is stripped.
+    One trailing newline (as ``cat`` output carries) is stripped; the rest must pass
+    ``_constants.version_problem``, the rule the facts apply to gathered versions too.
     """
     if not isinstance(value, str):
-        raise ProbeInputError("%s must be a string, got %s" % (name, type(value).__name__))
+        raise ProbeInputError("%s must be a string, got %s; quote it (YAML reads 1.10 as the number 1.1)"
+                              % (name, _shown(value)))
     if value.endswith("\n"):
         value = value[:-1]
-    if not value:
-        raise ProbeInputError("%s is empty" % name)
-    bad = [c for c in value if not " " <= c <= "~"]
-    if bad:
-        raise ProbeInputError("%s %r contains a character that is not printable ASCII (%r); a migration version is "
-                              "printable ASCII without NUL or newline" % (name, _printable(value), bad[0]))
-    data = value.encode("ascii")
-    if len(data) > MAX_VALUE_BYTES:
-        raise ProbeInputError("%s is %d bytes long; a migration version is at most %d bytes"
-                              % (name, len(data), MAX_VALUE_BYTES))
-    return data
+    problem = version_problem(value)
+    if problem:
+        raise ProbeInputError("%s %s %s" % (name, repr(_printable(value)) if len(value) <= 80
+                                            else "(%d characters)" % len(value), problem))
+    return value.encode("ascii")
 
 
 def validate_name(value, name):
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise ProbeInputError("%s %r is not a single sysfs name (letters, digits, '_', '.', ':', '+', '-'; no '/', "
-                              "not starting with '.', at most 255 characters)" % (name, _printable(str(value))))
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise ProbeInputError("%s %s is not a single sysfs name (letters, digits, '_', '.', ':', '+', '-'; no '/', "
+                              "not starting with '.', at most 255 characters)" % (name, _shown(value)))
     return value
 
 
 def validate_uuid(value, name="device"):
-    if not isinstance(value, str) or not _UUID.match(value):
-        raise ProbeInputError("%s %r is not an mdev UUID (8-4-4-4-12 hexadecimal digits)" % (name, _printable(str(value))))
+    if not isinstance(value, str) or not _UUID.fullmatch(value):
+        raise ProbeInputError("%s %s is not an mdev UUID (8-4-4-4-12 hexadecimal digits)" % (name, _shown(value)))
     return value.lower()
 
 
 class PlannedProbe:
-    """One attribute to probe with one source version."""
+    """One attribute to probe with one source version (or why there is none)."""
 
-    __slots__ = ("request", "parent", "type_id", "device", "attribute", "relpath", "data", "note")
+    __slots__ = ("request", "parent", "type_id", "device", "attribute", "relpath", "shown", "data", "note", "error")
 
-    def __init__(self, request, parent, type_id, device, attribute, relpath, data, note=None):
+    def __init__(self, request, parent, type_id, device, attribute, relpath, data, note=None, shown=None, error=None):
         self.request = request
         self.parent = parent
         self.type_id = type_id
         self.device = device
         self.attribute = attribute
-        self.relpath = relpath
+        self.relpath = relpath      # resolved path of the attribute, no link left in it
+        self.shown = shown          # the path as the user would name it (through the links)
         self.data = data
-        self.note = note     # set when there is nothing to write: why the probe is unsupported
+        self.note = note            # set when there is nothing to write: why the probe is unsupported
+        self.error = error          # SysfsError when the entry is unusable: an error record, no write
 
 
 def _pick_attribute(fs, directory, attribute):
-    """The attribute to probe in ``directory``: the named one, or for auto the first present."""
+    """The attribute to probe in ``directory``: the named one, or for auto the first present.
+
+    A link counts as present (even dangling), so that it is refused when opened rather than
+    mistaken for an absent attribute.
+    """
     names = VERSION_ATTRIBUTES if attribute == "auto" else (attribute,)
     for name in names:
-        if fs.exists(os.path.join(directory, name)):
+        path = os.path.join(directory, name)
+        if fs.exists(path) or fs.is_link(path):
             return name
     return None
 
 
-def _check_inside(fs, relpath, what):
-    err = fs.resolve(relpath)[1]
-    if err is not None:
-        raise ProbeInputError("%s: %s %s (%s)" % (what, err.path, err.message, EOUTSIDE))
+def _parents(req, prefix):
+    value = req.get("parents")
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ProbeInputError("%sparents must be a list of parent names, got %s" % (prefix, _shown(value)))
+    return value
 
 
-def plan(fs, requests, attribute="auto"):
+def plan(fs, requests, attribute="auto", itemized=None):
     """Validate ``requests`` and resolve what to probe. Writes nothing.
 
     Each request is a dict with ``source_version`` and either ``type_id`` (with optional
-    ``parents``) or ``device``. Raises ProbeInputError on the first bad input.
+    ``parents``) or ``device``. Raises ProbeInputError, naming the input, on the first bad one.
+    An unusable entry of the host (a dangling or escaping parent or device link, a type
+    directory that leaves its parent's ``mdev_supported_types``) is not bad input: it is planned
+    as an error record for that entry, and the others are probed. ``itemized`` (default: more
+    than one request) names inputs as ``probes[i].<key>``.
     """
-    if attribute not in ATTRIBUTE_CHOICES:
-        raise ProbeInputError("attribute %r is not one of %s" % (attribute, ", ".join(ATTRIBUTE_CHOICES)))
+    if not isinstance(attribute, str) or attribute not in ATTRIBUTE_CHOICES:
+        raise ProbeInputError("attribute %s is not one of %s" % (_shown(attribute), ", ".join(ATTRIBUTE_CHOICES)))
+    if not isinstance(requests, list):
+        raise ProbeInputError("probes must be a list of mappings, got %s" % _shown(requests))
     planned = []
     for index, req in enumerate(requests):
-        label = "probes[%d]" % index if len(requests) > 1 else "probe"
-        data = validate_version(req.get("source_version"), "%s.source_version" % label if len(requests) > 1
-                                else "source_version")
+        many = len(requests) > 1 if itemized is None else itemized
+        label = "probes[%d]" % index if many else "probe"
+        if not isinstance(req, dict):
+            raise ProbeInputError("probes[%d] must be a mapping with source_version and type_id or device, got %s"
+                                  % (index, _shown(req)))
+        unknown = sorted(str(k) for k in req if k not in REQUEST_KEYS)
+        if unknown:
+            raise ProbeInputError("%s: unknown key %s (known: %s)" % (label, ", ".join(unknown), ", ".join(REQUEST_KEYS)))
+        prefix = "%s." % label if many else ""
+        data = validate_version(req.get("source_version"), prefix + "source_version")
         type_id, device = req.get("type_id"), req.get("device")
-        if bool(type_id) == bool(device):
+        if (type_id is None or type_id == "") == (device is None or device == ""):
             raise ProbeInputError("%s: give exactly one of type_id or device" % label)
-        if device:
-            planned.extend(_plan_device(fs, index, validate_uuid(device), data, attribute))
+        if device is not None and device != "":
+            planned.extend(_plan_device(fs, index, validate_uuid(device, prefix + "device"), data, attribute))
         else:
-            validate_name(type_id, "type_id")
-            parents = [validate_name(p, "parents[%d]" % i) for i, p in enumerate(req.get("parents") or [])]
+            validate_name(type_id, prefix + "type_id")
+            parents = [validate_name(p, "%sparents[%d]" % (prefix, i))
+                       for i, p in enumerate(_parents(req, prefix))]
             planned.extend(_plan_type(fs, index, type_id, parents, data, attribute))
-    for probe in planned:
-        if probe.relpath:
-            _check_inside(fs, probe.relpath, "%s %s" % ("device" if probe.device else "type_id",
-                                                        probe.device or probe.type_id))
     return planned
+
+
+def _entry(fs, link):
+    """Resolved relative path of a ``class/mdev_bus`` or ``bus/mdev/devices`` entry:
+    ``(real, None)``, ``(None, None)`` when absent, ``(None, SysfsError)`` when unusable."""
+    if not fs.is_link(link) and not fs.exists(link):
+        return None, None
+    name, err = fs.link_name(link) if fs.is_link(link) else (None, None)
+    if err is not None:
+        return None, err
+    real, err = fs.resolve(link)
+    if err is not None:
+        return None, err
+    if not fs.exists(real):
+        return None, SysfsError(fs.abspath(link), "ENOENT", "listed, but no longer exists")
+    return real, None
+
+
+def _types_dir(fs, parent_real, shown):
+    """The parent's ``mdev_supported_types``, refused when it is a link."""
+    types_dir = os.path.join(parent_real, "mdev_supported_types")
+    real, err = fs.resolve(types_dir)
+    if err is None and real != types_dir:
+        err = SysfsError(shown, ELINK, "mdev_supported_types resolves to %s, not inside the parent" % fs.abspath(real))
+    return types_dir, err
+
+
+def _type_dir(fs, parent_real, type_id, shown):
+    """``(real type directory or None, SysfsError or None)``: never followed out of the parent's
+    ``mdev_supported_types``."""
+    types_dir, err = _types_dir(fs, parent_real, shown)
+    if err is not None:
+        return None, err
+    type_dir = os.path.join(types_dir, type_id)
+    if not fs.exists(type_dir) and not fs.is_link(type_dir):
+        return None, None
+    real, err = fs.resolve(type_dir)
+    if err is None and os.path.dirname(real) != types_dir:
+        err = SysfsError(shown, EOUTSIDE, "type directory resolves to %s, outside %s"
+                         % (fs.abspath(real), fs.abspath(types_dir)))
+    if err is None and not fs.exists(real):
+        err = SysfsError(shown, "ENOENT", "dangling type directory link")
+    return (real, None) if err is None else (None, err)
 
 
 def _plan_type(fs, index, type_id, parents, data, attribute):
@@ -148,21 +220,36 @@ def _plan_type(fs, index, type_id, parents, data, attribute):
     if not names:
         listed, err = fs.listdir(bus)
         if err is not None:
-            raise ProbeInputError("sysfs_root: %s: %s" % (err.path, err.message))
+            return [PlannedProbe(index, None, type_id, None, None, None, data, error=err)]
         names = listed
     planned = []
     for parent in names:
-        type_dir = os.path.join(bus, parent, "mdev_supported_types", type_id)
-        _check_inside(fs, os.path.join(bus, parent), "parent %s" % parent)
-        if not fs.exists(type_dir):
+        link = os.path.join(bus, parent)
+        shown_type = fs.abspath(os.path.join(link, "mdev_supported_types", type_id))
+        parent_real, err = _entry(fs, link)
+        if err is not None:
+            planned.append(PlannedProbe(index, parent, type_id, None, None, None, data, error=err))
+            continue
+        if parent_real is None:
+            if parents:
+                planned.append(PlannedProbe(index, parent, type_id, None, None, None, data,
+                                            "no parent %s under class/mdev_bus" % parent))
+            continue
+        type_real, err = _type_dir(fs, parent_real, type_id, shown_type)
+        if err is not None:
+            planned.append(PlannedProbe(index, parent, type_id, None, None, None, data, error=err))
+            continue
+        if type_real is None:
             if parents:
                 planned.append(PlannedProbe(index, parent, type_id, None, None, None, data,
                                             "parent %s does not offer type %s" % (parent, type_id)))
             continue
-        name = _pick_attribute(fs, type_dir, attribute)
-        planned.append(PlannedProbe(index, parent, type_id, None, name, os.path.join(type_dir, name) if name else None,
-                                    data, None if name else "type %s publishes no %s attribute" % (
-                                        type_id, " or ".join(VERSION_ATTRIBUTES) if attribute == "auto" else attribute)))
+        name = _pick_attribute(fs, type_real, attribute)
+        planned.append(PlannedProbe(
+            index, parent, type_id, None, name, os.path.join(type_real, name) if name else None, data,
+            None if name else "type %s publishes no %s attribute" % (
+                type_id, " or ".join(VERSION_ATTRIBUTES) if attribute == "auto" else attribute),
+            shown=os.path.join(shown_type, name) if name else None))
     if not planned:
         planned.append(PlannedProbe(index, None, type_id, None, None, None, data, "no parent offers type %s" % type_id))
     return planned
@@ -170,26 +257,51 @@ def _plan_type(fs, index, type_id, parents, data, attribute):
 
 def _plan_device(fs, index, uuid, data, attribute):
     dev = os.path.join("bus", "mdev", "devices", uuid)
-    _check_inside(fs, dev, "device %s" % uuid)
-    if not fs.exists(dev):
-        return [PlannedProbe(index, None, None, uuid, None, None, data, "no mdev device %s on this host" % uuid)]
-    real = fs.resolve(dev)[0]
-    parent = os.path.basename(os.path.dirname(real))
-    type_id, err = fs.link_name(os.path.join(dev, "mdev_type"))
+    dev_real, err = _entry(fs, dev)
     if err is not None:
-        raise ProbeInputError("device %s: %s %s" % (uuid, err.path, err.message))
+        return [PlannedProbe(index, None, None, uuid, None, None, data, error=err)]
+    if dev_real is None:
+        return [PlannedProbe(index, None, None, uuid, None, None, data, "no mdev device %s on this host" % uuid)]
+    parent_real = os.path.dirname(dev_real)
+    parent = os.path.basename(parent_real)
+    type_link = os.path.join(dev_real, "mdev_type")
+    type_id, err = fs.link_name(type_link)
+    if err is None and type_id is None:
+        err = SysfsError(fs.abspath(os.path.join(dev, "mdev_type")), "ENOENT", "missing mdev_type link")
+    if err is None:
+        validate_type = _NAME.fullmatch(type_id)
+        type_real, err = _type_dir(fs, parent_real, type_id, fs.abspath(os.path.join(dev, "mdev_type")))
+        if err is None and (type_real is None or not validate_type or fs.resolve(type_link)[0] != type_real):
+            err = SysfsError(fs.abspath(os.path.join(dev, "mdev_type")), EOUTSIDE,
+                             "mdev_type does not point into the parent's mdev_supported_types")
+    if err is not None:
+        return [PlannedProbe(index, parent, type_id, uuid, None, None, data, error=err)]
     planned = []
     # The device-level attribute (RFC v5) folds type and aggregation into the string; probe it
     # where it exists. The type-level one is reached through the device's mdev_type link.
-    name = _pick_attribute(fs, dev, attribute)
+    name = _pick_attribute(fs, dev_real, attribute)
     if name:
-        planned.append(PlannedProbe(index, parent, type_id, uuid, name, os.path.join(dev, name), data))
-    type_dir = os.path.join(dev, "mdev_type")
-    name = _pick_attribute(fs, type_dir, attribute)
-    planned.append(PlannedProbe(index, parent, type_id, uuid, name, os.path.join(type_dir, name) if name else None,
+        planned.append(PlannedProbe(index, parent, type_id, uuid, name, os.path.join(dev_real, name), data,
+                                    shown=fs.abspath(os.path.join(dev, name))))
+    name = _pick_attribute(fs, type_real, attribute)
+    planned.append(PlannedProbe(index, parent, type_id, uuid, name, os.path.join(type_real, name) if name else None,
                                 data, None if name else "type %s of device %s publishes no version attribute"
-                                % (type_id, uuid)))
+                                % (type_id, uuid),
+                                shown=fs.abspath(os.path.join(dev, "mdev_type", name)) if name else None))
     return planned
+
+
+def _privilege_message(err, doing):
+    return "permission denied %s %s: %s" % (doing, err.path, BECOME_HINT)
+
+
+def _classify_read(err):
+    """The verdict of a failed read of the attribute (nothing is written then)."""
+    if err.errno == "ENOENT" or err.errno in UNSUPPORTED_READ_ERRNOS:
+        return UNSUPPORTED, "reading %s failed (%s): migration unsupported" % (err.path, err.message)
+    if err.errno in PRIVILEGE_ERRNOS:
+        return ERROR, _privilege_message(err, "reading")
+    return ERROR, "reading %s failed (%s %s): support unknown, nothing written" % (err.path, err.errno, err.message)
 
 
 def _classify_write(written, err, length):
@@ -202,16 +314,21 @@ def _classify_write(written, err, length):
     if err.errno in UNSUPPORTED_WRITE_ERRNOS:
         return UNSUPPORTED, err.errno, "migration is not supported here (%s)" % err.message
     if err.errno in PRIVILEGE_ERRNOS:
-        return ERROR, err.errno, ("permission denied writing %s: the probe needs root, use privilege escalation "
-                                  "(become: true)" % err.path)
-    if err.errno == EOUTSIDE:
-        return ERROR, err.errno, err.message
+        return ERROR, err.errno, _privilege_message(err, "writing")
+    if err.errno in (EOUTSIDE, ELINK):
+        return ERROR, err.errno, "%s %s; nothing written" % (err.path, err.message)
     return ERROR, err.errno, "%s writing %s" % (err.message, err.path)
 
 
 def execute(fs, planned):
-    """Probe each planned attribute: one read, then one write. Returns the result records."""
-    results = []
+    """Probe each planned attribute: one read, then one write. Returns the records.
+
+    Each distinct (attribute, version) is written once: a later request that resolves to the
+    same attribute with the same bytes (a parent named twice, a device and a type probe that
+    meet) gets the first record's verdict and a note, and no second write.
+    """
+    records = []
+    done = {}
     for probe in planned:
         record = {
             "probe": probe.request,
@@ -219,36 +336,46 @@ def execute(fs, planned):
             "type_id": probe.type_id,
             "device": probe.device,
             "attribute": probe.attribute,
-            "path": fs.abspath(probe.relpath) if probe.relpath else None,
+            "path": probe.shown or (fs.abspath(probe.relpath) if probe.relpath else None),
             "source_version": probe.data.decode("ascii"),
             "verdict": UNSUPPORTED,
             "errno": None,
             "written": None,
             "message": probe.note,
         }
+        records.append(record)
+        if probe.error is not None:
+            record.update(verdict=ERROR, errno=probe.error.errno, path=probe.error.path,
+                          message="%s %s; nothing written" % (probe.error.path, probe.error.message))
+            continue
         if probe.relpath is None:
             record["errno"] = "ENOENT"
-            results.append(record)
             continue
+        key = (probe.relpath, probe.data)
+        if key in done:
+            first = records[done[key]]
+            record.update(verdict=first["verdict"], errno=first["errno"],
+                          message="not written again: the same attribute and version as record %d (%s)"
+                          % (done[key], first["message"]))
+            continue
+        done[key] = len(records) - 1
         # The RFC: an errno on read means this type does not support migration. Do not write then.
-        err = fs.read(probe.relpath)[1]
+        err = fs.read(probe.relpath, follow=False)[1]
         if err is not None:
-            record.update(errno=err.errno, message="reading %s failed (%s): migration unsupported" % (
-                record["path"], err.message))
-            results.append(record)
+            verdict, message = _classify_read(err)
+            record.update(verdict=verdict, errno=err.errno, message=message)
             continue
         written, err = fs.write_once(probe.relpath, probe.data)
         verdict, errno_, message = _classify_write(written, err, len(probe.data))
         record.update(verdict=verdict, errno=errno_, written=written, message=message)
-        results.append(record)
-    return results
+    return records
 
 
-def summarize(requests, results):
+def summarize(requests, records):
     """Per request: compatible parents (every attribute probed on that parent accepted)."""
     summary = []
     for index, req in enumerate(requests):
-        mine = [r for r in results if r["probe"] == index]
+        mine = [r for r in records if r["probe"] == index]
         by_parent = {}
         for r in mine:
             if r["parent"] is not None:

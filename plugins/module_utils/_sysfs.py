@@ -18,17 +18,23 @@ __metaclass__ = type
 
 import errno
 import os
-
+import re
 
 # sysfs_emit() never returns more than PAGE_SIZE; the migration-version RFC bounds values by
 # PATH_MAX. Both are 4096, so one read of one byte more tells a legal value from an oversized one.
-MAX_VALUE_BYTES = 4096
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import MAX_VALUE_BYTES  # noqa: F401
 
 # errno names used for refusals that are not a syscall's own errno.
 EOUTSIDE = "EXDEV"      # the path resolves outside the root
 EDECODE = "EILSEQ"      # the value is not valid UTF-8
 ETOOBIG = "EOVERFLOW"   # the value is longer than MAX_VALUE_BYTES
 ENOTINT = "EINVAL"      # the value should be an integer and is not
+ELINK = "ELOOP"         # an attribute that must not be a link is one
+
+# sysfs integers as the kernel prints them ("%d", "%u"): ASCII decimal digits, at most 20 (2**64
+# has 20 digits). No sign unless asked for, no "0x", no "_", no blanks, no other script's digits.
+_UNSIGNED = re.compile(r"[0-9]{1,20}\Z")
+_SIGNED = re.compile(r"-?[0-9]{1,20}\Z")
 
 
 def errno_name(number):
@@ -52,12 +58,12 @@ def _close(fd):
         pass
 
 
-def root_problem(root):
-    """Why ``root`` cannot be a sysfs root (a sentence naming it), or None."""
+def root_problem(root, name="sysfs_root"):
+    """Why ``root`` cannot be a root (a sentence naming the option ``name``), or None."""
     if not isinstance(root, str) or not root or "\x00" in root:
-        return "sysfs_root %r is not a usable path" % (root,)
+        return "%s %r is not a usable path" % (name, root)
     if not os.path.isdir(root):
-        return "sysfs_root %r is not a directory" % root
+        return "%s %r is not a directory" % (name, root)
     return None
 
 
@@ -146,12 +152,13 @@ class Sysfs:
             return None, self._outside(path, real)
         return real[len(self._prefix):] if real != self.root else ".", None
 
-    def _open(self, relpath, flags):
+    def _open(self, relpath, flags, follow=True):
         """Open an attribute whose resolved path stays inside the root: ``(fd, None)``.
 
         Fast path: the directory is resolved once and cached, and the attribute itself is opened
         with O_NOFOLLOW (sysfs attributes are never links). Only when it is a link (ELOOP) is
-        the full path resolved and checked. Raises OSError, or returns ``(None, SysfsError)``.
+        the full path resolved and checked; with ``follow=False`` a link is refused instead,
+        even one that stays inside the root. Raises OSError, or returns ``(None, SysfsError)``.
         """
         shown = self.abspath(relpath)
         head, tail = os.path.split(shown)
@@ -164,6 +171,11 @@ class Sysfs:
             except OSError as exc:
                 if exc.errno != errno.ELOOP:
                     raise
+                if not follow:
+                    return None, SysfsError(shown, ELINK, "is a symbolic link; a sysfs attribute never is one, "
+                                                          "so it is not opened")
+        elif not follow:
+            return None, SysfsError(shown, "EISDIR", "is not an attribute")
         shown, real = self._real(relpath)
         if not self._inside(real):
             return None, self._outside(shown, real)
@@ -190,7 +202,11 @@ class Sysfs:
         if err:
             return None, err
         if not os.path.exists(self.abspath(real)):
-            return None, SysfsError(path, "ENOENT", "dangling link to %s" % os.readlink(path))
+            try:
+                target = os.readlink(path)
+            except OSError as exc:      # gone since it was seen: a link that vanished
+                return None, SysfsError.from_oserror(path, exc)
+            return None, SysfsError(path, "ENOENT", "dangling link to %s" % target)
         return os.path.basename(real), None
 
     def listdir(self, relpath):
@@ -212,16 +228,17 @@ class Sysfs:
 
     # -- values ----------------------------------------------------------------------------
 
-    def read(self, relpath):
+    def read(self, relpath, follow=True):
         """Read one attribute with one bounded ``read(2)``.
 
         Returns ``(text, None)`` with one trailing newline stripped, or ``(None, SysfsError)``:
         the syscall's errno, ``EXDEV`` for a path outside the root, ``EILSEQ`` for bytes that
-        are not UTF-8, ``EOVERFLOW`` for more than 4096 bytes.
+        are not UTF-8, ``EOVERFLOW`` for more than 4096 bytes, and with ``follow=False``
+        ``ELOOP`` for an attribute that is a symbolic link.
         """
         shown = self.abspath(relpath)
         try:
-            fd, err = self._open(relpath, os.O_RDONLY | _O_CLOEXEC)
+            fd, err = self._open(relpath, os.O_RDONLY | _O_CLOEXEC, follow)
             if fd is None:
                 return None, err
             try:
@@ -240,30 +257,33 @@ class Sysfs:
             text = text[:-1]
         return text, None
 
-    def read_int(self, relpath):
-        """Read an integer attribute: ``(int, None)`` or ``(None, SysfsError)``."""
+    def read_int(self, relpath, signed=False):
+        """Read a decimal integer attribute: ``(int, None)`` or ``(None, SysfsError)``.
+
+        Only ASCII digits (with ``signed``, one leading ``-``), at most 20 of them: what the
+        kernel prints with ``%u``/``%d``. ``1_000``, ``0x10``, `` 12``, ``+1`` or digits of another
+        script are not integers of sysfs and give ``EINVAL``.
+        """
         text, err = self.read(relpath)
         if err:
             return None, err
-        # sysfs integers are at most 64-bit; a longer string is not one (and would cost
-        # Python a quadratic conversion).
-        try:
-            if len(text) > 32:
-                raise ValueError(text)
-            return int(text.strip(), 0), None
-        except ValueError:
-            return None, SysfsError(self.abspath(relpath), ENOTINT, "value %r is not an integer" % text[:64])
+        if (_SIGNED if signed else _UNSIGNED).match(text):
+            return int(text), None
+        return None, SysfsError(self.abspath(relpath), ENOTINT, "value %r is not %s decimal integer"
+                                % (text[:64], "a" if signed else "an unsigned"))
 
     def write_once(self, relpath, data):
         """Write ``data`` (bytes) with exactly one unbuffered ``write(2)``.
 
         The descriptor is opened write-only without ``O_CREAT`` or ``O_TRUNC`` (sysfs has
-        neither), and nothing is retried: the kernel's answer to this one call is the result.
+        neither) and with ``O_NOFOLLOW``: an attribute that is a symbolic link is refused
+        (``ELOOP``) and nothing is written, even when the link stays inside the root. Nothing is
+        retried: the kernel's answer to this one call is the result.
         Returns ``(bytes_written, None)`` or ``(None, SysfsError)``.
         """
         shown = self.abspath(relpath)
         try:
-            fd, err = self._open(relpath, os.O_WRONLY | _O_CLOEXEC)
+            fd, err = self._open(relpath, os.O_WRONLY | _O_CLOEXEC, follow=False)
         except OSError as exc:
             return None, SysfsError.from_oserror(shown, exc)
         if fd is None:

@@ -17,27 +17,41 @@ author:
 description:
   - Reads, without writing anything, what decides whether a VM's mediated device can live-migrate to this host and
     whether the host has room for it.
-  - Parents (devices under C(class/mdev_bus)) with their bus, driver, driver version, PCI identity and NUMA node; the
+  - Parents (devices under C(class/mdev_bus)) with their bus, subsystem, driver, driver module, driver version, whether
+    that module is in-tree, PCI identity and NUMA node; the
     mdev types each parent offers with all their attributes, free instances and created devices; each type's and
     each device's migration version attribute (C(migration_version) or C(version)) and whether migration is
-    supported; NVIDIA vendor-specific VFIO virtual functions (kernel 6.8 and later, no mdev); the kernel release.
+    supported; NVIDIA vendor-specific VFIO virtual functions (kernel 6.8 and later, no mdev); the host's identity
+    (kernel release, boot id, machine id) with the path each was read from, and when the facts were gathered.
   - Every attribute that cannot be read is listed in RV(ansible_facts.mdev.errors) with its path and errno, and the
     scan goes on. A host without any mdev returns empty dictionaries, not an error.
   - Results are returned as C(ansible_facts.mdev), so they can be cached with Ansible fact caching and used by the
     collection's filters without a live connection.
 options:
+  host_root:
+    description:
+      - Root of the host to describe, like mdevctl's environment root. The kernel release is read from
+        C(<host_root>/proc/sys/kernel/osrelease), the boot id from C(<host_root>/proc/sys/kernel/random/boot_id), the
+        machine identity from C(<host_root>/etc/machine-id), and sysfs at C(<host_root>/sys) unless O(sysfs_root) is
+        given.
+      - Only with the default V(/) may the kernel release fall back to C(uname(2)) when the file cannot be read.
+      - Point it at a simulated host (see the collection's simulator; its inventory sets C(host_root) per host) to
+        gather facts without hardware.
+    type: path
+    default: /
   sysfs_root:
     description:
-      - Root of the sysfs tree to read. Every path read is under it, and a link that resolves outside it is refused
-        and reported in RV(ansible_facts.mdev.errors).
-      - Point it at a simulated tree (see the collection's simulator) to gather facts without hardware.
+      - Root of the sysfs tree to read; defaults to C(<host_root>/sys). Every path read is under it, and a link that
+        resolves outside it is refused and reported in RV(ansible_facts.mdev.errors).
     type: path
-    default: /sys
   gather_subset:
     description:
       - Which parts to gather. V(all) or any of V(types), V(devices), V(versions), V(pci), V(vendor_vfio); prefix a
         name with V(!) to leave it out (V(!vendor_vfio) gathers everything else).
-      - Parents, their driver and driver version, and the kernel release are always gathered.
+      - V(!all) gathers none of them (V([!all, types]) only types); a list of negations of names only, such as
+        V([!pci]), starts from all.
+      - Parents with their bus, subsystem and driver facts, and the host's identity (kernel release, boot id,
+        machine id) are always gathered.
       - The subsets that were gathered are returned in RV(ansible_facts.mdev.gather_subset), so a consumer can tell
         "not gathered" from "none present".
     type: list
@@ -92,9 +106,9 @@ EXAMPLES = r"""
       - types
       - versions
 
-- name: Gather facts from a simulated tree (tools/mdev-sim inventory sets sysfs_root per host)
+- name: Gather facts from a simulated host (tools/mdev-sim inventory sets host_root per host)
   vfio.mdev_migration.mdev_facts:
-    sysfs_root: "{{ sysfs_root }}"
+    host_root: "{{ host_root }}"
 
 - name: Fail when an attribute could not be read
   ansible.builtin.assert:
@@ -114,20 +128,75 @@ ansible_facts:
       type: dict
       contains:
         schema_version:
-          description: Version of this fact layout; it changes only when a key changes meaning or goes away.
+          description:
+            - Version of this fact layout; it changes only when a key changes meaning or goes away.
+            - V(2) added RV(ansible_facts.mdev.host_root), RV(ansible_facts.mdev.sources),
+              RV(ansible_facts.mdev.gathered_at), RV(ansible_facts.mdev.boot_id), RV(ansible_facts.mdev.machine_id),
+              the C(subsystem), C(driver_module) and C(driver_in_tree) of parents and VFs; a VF's C(current_type) V(0)
+              now means free and null unreadable; C(migration.supported) null now also means "read failed, unknown".
           type: int
           returned: always
-          sample: 1
+          sample: 2
+        gathered_at:
+          description: When the facts were gathered, in UTC, ISO 8601 to the second with a C(Z).
+          type: str
+          returned: always
+          sample: "2026-11-27T17:40:05Z"
+        host_root:
+          description: The host root that was read (O(host_root)), with links resolved.
+          type: str
+          returned: always
+          sample: /
         sysfs_root:
           description: The sysfs root that was read, with links resolved.
           type: str
           returned: always
           sample: /sys
         kernel_release:
-          description: Release of the kernel (from the simulated tree's C(kernel/osrelease) when it has one).
+          description:
+            - Release of the kernel, from C(<host_root>/proc/sys/kernel/osrelease) (or C(uname(2)) when O(host_root)
+              is V(/) and that file cannot be read).
+            - Null when it cannot be read; the error is in RV(ansible_facts.mdev.errors).
           type: str
           returned: always
           sample: 6.8.0-51-generic
+        boot_id:
+          description:
+            - The boot id of the running kernel, from C(<host_root>/proc/sys/kernel/random/boot_id), a lower-case
+              UUID. It changes at every boot, so facts with another boot id describe another boot.
+            - Null when it cannot be read or is not a UUID; the error is in RV(ansible_facts.mdev.errors).
+          type: str
+          returned: always
+          sample: 3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b
+        machine_id:
+          description:
+            - The machine identity, from C(<host_root>/etc/machine-id), 32 lower-case hexadecimal digits. Two
+              inventory names with one machine id are one machine.
+            - Null when it cannot be read or is not a machine id; the error is in RV(ansible_facts.mdev.errors).
+          type: str
+          returned: always
+          sample: 0f6c2b5e9d8a4b7c8e1f2a3b4c5d6e7f
+        sources:
+          description:
+            - Where each host identity fact was read from. A path is the absolute path read (also when the value is
+              null because it could not be read); V(uname) for a kernel release taken from C(uname(2)).
+          type: dict
+          returned: always
+          sample: {"kernel_release": "/proc/sys/kernel/osrelease", "boot_id": "/proc/sys/kernel/random/boot_id",
+                   "machine_id": "/etc/machine-id", "sysfs_root": "/sys"}
+          contains:
+            kernel_release:
+              description: Source of RV(ansible_facts.mdev.kernel_release).
+              type: str
+            boot_id:
+              description: Source of RV(ansible_facts.mdev.boot_id).
+              type: str
+            machine_id:
+              description: Source of RV(ansible_facts.mdev.machine_id).
+              type: str
+            sysfs_root:
+              description: The sysfs root read, as RV(ansible_facts.mdev.sysfs_root).
+              type: str
         gather_subset:
           description: The subsets that were gathered.
           type: list
@@ -138,20 +207,42 @@ ansible_facts:
           description: Parent devices, keyed by their name under C(class/mdev_bus).
           type: dict
           returned: always
-          sample: {"0000:3b:00.0": {"bus": "pci", "driver": "nvidia", "driver_version": "550.54.10"}}
+          sample: {"0000:3b:00.0": {"bus": "pci", "subsystem": "pci", "driver": "nvidia", "driver_module": "nvidia",
+                                    "driver_version": "550.54.10", "driver_in_tree": false}}
           contains:
             bus:
               description: Bus of the parent (V(pci)), or null for a parent that is not on a bus (sample drivers).
+              type: str
+              sample: pci
+            subsystem:
+              description:
+                - Base name of the target of the parent's C(subsystem) link (V(pci), V(mtty), V(mdpy)).
+                - Null when the link is missing, dangling or escapes O(sysfs_root) (recorded in
+                  RV(ansible_facts.mdev.errors)).
               type: str
               sample: pci
             driver:
               description: Name of the bound driver, or null.
               type: str
               sample: nvidia
+            driver_module:
+              description:
+                - Kernel module of the driver (target of C(driver/module), else C(module/<driver>) when it exists).
+                - Null when no driver is bound or no module is known.
+              type: str
+              sample: nvidia
             driver_version:
               description: Version of the driver's kernel module from C(module/<module>/version), or null.
               type: str
               sample: 550.54.10
+            driver_in_tree:
+              description:
+                - True when C(module/<module>/taint) reads without C(O) (an in-tree module), false when it has C(O)
+                  (out-of-tree, as vendor GPU drivers are).
+                - Null when there is no module or its taint file cannot be read (an error other than absence is
+                  recorded in RV(ansible_facts.mdev.errors)). Null is unknown, never equal to another null.
+              type: bool
+              sample: false
             pci:
               description:
                 - PCI identity of the parent as lower-case hex without C(0x); null for a non-PCI parent or when the
@@ -195,15 +286,22 @@ ansible_facts:
                       description: V(migration_version), V(version), or null when the type publishes neither.
                       type: str
                     version:
-                      description: The value read, or null.
+                      description:
+                        - The value read, or null when it could not be read or is not a valid migration version
+                          (empty, whitespace only, control characters, not ASCII, over 4096 bytes), by the rule the
+                          probe applies before writing.
                       type: str
                       sample: 10de-1eb8-nvidia-222-550.54.10
                     supported:
-                      description: True when the attribute reads, false when the read fails (migration unsupported),
-                        null when there is no attribute.
+                      description:
+                        - V(true) the attribute reads and holds a valid version.
+                        - V(false) the read fails with C(ENODEV) or C(EOPNOTSUPP), the RFC's "migration unsupported".
+                        - Null when there is no attribute (C(attribute) and C(errno) null too), or when the read failed
+                          otherwise (C(EIO), C(EACCES), C(EILSEQ), C(EOVERFLOW) ...) or the value is not a valid version
+                          (C(errno) V(EINVAL)); then C(errno) is set and the error is in RV(ansible_facts.mdev.errors).
                       type: bool
                     errno:
-                      description: Name of the errno of a failed read, or null.
+                      description: Name of the errno of a failed read (V(EINVAL) for an invalid value), or null.
                       type: str
                       sample: ENODEV
         devices:
@@ -235,20 +333,33 @@ ansible_facts:
               type: dict
               sample: {"1428": "NVIDIA H200X-141C"}
             current_type:
-              description: The vGPU type id in use on the VF, or null when the VF is free.
+              description:
+                - The vGPU type id in use on the VF (C(nvidia/current_vgpu_type)); V(0) when no vGPU is in use.
+                - Null when it cannot be read or is not a decimal integer (recorded in RV(ansible_facts.mdev.errors)),
+                  which means unknown, not free.
               type: int
+              sample: 0
             pci:
               description: PCI identity of the physical GPU, with the same keys as a parent's C(pci).
               type: dict
             numa_node:
               description: NUMA node of the physical GPU, or null.
               type: int
+            subsystem:
+              description: Subsystem of the physical GPU, as a parent's C(subsystem).
+              type: str
             driver:
               description: Driver bound to the physical GPU.
+              type: str
+            driver_module:
+              description: Kernel module of that driver, as a parent's C(driver_module).
               type: str
             driver_version:
               description: Version of that driver's module, or null.
               type: str
+            driver_in_tree:
+              description: Whether that module is in-tree, as a parent's C(driver_in_tree).
+              type: bool
         errors:
           description: Every attribute that could not be read. The scan went on past each.
           type: list
@@ -262,8 +373,8 @@ ansible_facts:
               type: str
             errno:
               description: Name of the errno; V(EXDEV) for a path resolving outside C(sysfs_root), V(EILSEQ) for a value
-                that is not UTF-8, V(EOVERFLOW) for a value over 4096 bytes, V(EINVAL) for a value that should be an
-                integer and is not.
+                that is not UTF-8, V(EOVERFLOW) for a value over 4096 bytes, V(EINVAL) for a value that should be a
+                decimal integer, a migration version, a boot id or a machine id and is not.
               type: str
             message:
               description: What went wrong, in words.
@@ -274,6 +385,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts import (
     SubsetError,
+    default_sysfs_root,
     gather_facts,
     resolve_subset,
 )
@@ -283,21 +395,29 @@ from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            sysfs_root=dict(type="path", default="/sys"),
+            host_root=dict(type="path", default="/"),
+            sysfs_root=dict(type="path"),
             gather_subset=dict(type="list", elements="str", default=["all"]),
             parents=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
+    host_root = module.params["host_root"]
+    problem = root_problem(host_root, "host_root")
+    if problem:
+        module.fail_json(msg=problem)
     root = module.params["sysfs_root"]
-    problem = root_problem(root)
+    if root is None:
+        root = default_sysfs_root(host_root)
+    problem = root_problem(root, "sysfs_root" if module.params["sysfs_root"] is not None
+                           else "sysfs_root (default <host_root>/sys)")
     if problem:
         module.fail_json(msg=problem)
     try:
         subset = resolve_subset(module.params["gather_subset"])
     except SubsetError as exc:
         module.fail_json(msg=str(exc))
-    facts = gather_facts(root, subset, module.params["parents"])
+    facts = gather_facts(root, subset, module.params["parents"], host_root=host_root)
     module.exit_json(changed=False, ansible_facts={"mdev": facts})
 
 

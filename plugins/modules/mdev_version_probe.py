@@ -28,14 +28,22 @@ description:
     of a running device, and several versions or types in one call with O(probes).
   - All input is validated before any syscall; a refusal fails the task with a message naming the bad input, and
     nothing is written.
+  - The attribute is opened with C(O_NOFOLLOW) (an attribute that is a symbolic link is an V(error), not written), a
+    type directory is never followed out of its parent's C(mdev_supported_types), and an unusable entry of
+    C(class/mdev_bus) (dangling or escaping link) is an V(error) record for that parent while the others are probed.
+  - Each distinct attribute is written once per source version, even when a parent is named twice or two requests
+    meet on one attribute; the later records repeat the first one's verdict with a note.
 options:
   source_version:
     description:
       - The migration version read on the source (C(ansible_facts.mdev.parents[parent].types[type].migration.version)
-        gathered by M(vfio.mdev_migration.mdev_facts)). Printable ASCII, 1 to 4096 bytes, without NUL or newline; one trailing
-        newline is stripped.
+        gathered by M(vfio.mdev_migration.mdev_facts)). Printable ASCII, 1 to 4096 bytes, not whitespace only, without
+        NUL, newline or other control characters; one trailing newline is stripped. The same rule as the facts apply to
+        gathered versions.
+      - Must be a string. A number, boolean, list or mapping is refused rather than converted (YAML reads an unquoted
+        V(1.10) as the number 1.1), so quote it.
       - Mutually exclusive with O(probes).
-    type: str
+    type: raw
   type_id:
     description:
       - The mdev type to probe, under every parent that offers it, or under O(parents) when given.
@@ -56,38 +64,30 @@ options:
     default: []
   probes:
     description:
-      - Several probes in one call, for a VM with several mdevs or for many versions of one type. Each item takes
-        the keys O(source_version), O(type_id) or O(device), and O(parents).
+      - Several probes in one call, for a VM with several mdevs or for many versions of one type.
+      - Each item is a mapping with the keys C(source_version) (required, as O(source_version)), C(type_id) or
+        C(device) (exactly one, as O(type_id) and O(device)), and C(parents) (optional, as O(parents)). Any other key,
+        an item that is not a mapping, or a value of the wrong type is refused with a message naming it (for example
+        C(probes[1].type_id)), before anything is written.
       - Mutually exclusive with O(source_version).
     type: list
-    elements: dict
-    suboptions:
-      source_version:
-        description: As O(source_version).
-        type: str
-        required: true
-      type_id:
-        description: As O(type_id).
-        type: str
-      device:
-        description: As O(device).
-        type: str
-      parents:
-        description: As O(parents).
-        type: list
-        elements: str
-        default: []
+    elements: raw
   attribute:
     description:
       - Which attribute to probe. V(auto) uses C(migration_version) where it exists, else C(version).
     type: str
     choices: [auto, migration_version, version]
     default: auto
+  host_root:
+    description:
+      - Root of the host, like mdevctl's environment root; sysfs is at C(<host_root>/sys) unless O(sysfs_root) is given.
+      - Point it at a simulated host (the collection's simulator inventory sets C(host_root) per host).
+    type: path
+    default: /
   sysfs_root:
     description:
-      - Root of the sysfs tree. Paths that resolve outside it are refused.
+      - Root of the sysfs tree; defaults to C(<host_root>/sys). Paths that resolve outside it are refused.
     type: path
-    default: /sys
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -103,8 +103,11 @@ attributes:
   platform:
     platforms: posix
 notes:
-  - "Writing to sysfs needs root on a real host; run the module with C(become: true). Without it every probe is
-    an V(error) whose message says so."
+  - "Writing to sysfs needs root on a real host (version attributes are mode 0644, owned by root); run the module with
+    C(become: true) (the migration_gate role: C(migration_gate_become: true)). Without it every probe is an V(error)
+    whose message says so."
+  - The records are returned as RV(records), not C(results), which ansible-core reserves for loops; a probe run in a
+    loop keeps its records under C(results[i].records).
   - Mainline kernels have no version attribute; there the result is V(unsupported) for every type and target
     selection falls back to identity facts.
 seealso:
@@ -186,49 +189,60 @@ probes:
       description: Those parents.
       type: list
       elements: str
-results:
-  description: One record per attribute probed.
+records:
+  description:
+    - One record per attribute probed, per parent that could not be probed, and per request that found nothing to
+      probe, in request order.
+    - Named C(records), not C(results), because ansible-core reserves C(results) for loops.
   returned: always
   type: list
   elements: dict
   contains:
     probe:
-      description: Index of the probe request this record belongs to.
+      description: Index of the probe request this record belongs to (0 with O(source_version)).
       type: int
       sample: 0
     parent:
-      description: Parent device name, or null when no parent offers the type.
+      description: Parent device name, or null when no parent offers the type (or the parent list failed).
       type: str
       sample: "0000:3b:00.0"
     type_id:
-      description: The mdev type.
+      description: The mdev type, or null for a device probe whose device or type link is unusable.
       type: str
       sample: nvidia-222
     device:
       description: The device UUID for a device probe, else null.
       type: str
     attribute:
-      description: V(migration_version), V(version), or null when the type has no attribute.
+      description: V(migration_version), V(version), or null when there is no attribute to probe.
       type: str
     path:
-      description: Absolute path of the attribute written, or null when nothing was written.
+      description:
+        - Absolute path of the attribute probed, as named through the links (C(class/mdev_bus/<parent>/...) or
+          C(bus/mdev/devices/<uuid>/...)); for an V(error) record about an unusable entry, the path of that entry;
+          null when there is no attribute.
       type: str
     source_version:
-      description: The version written.
+      description: The version probed, without a trailing newline.
       type: str
     verdict:
       description:
-        - V(compatible) the kernel accepted every byte; V(incompatible) the driver refused with C(EINVAL);
-          V(unsupported) no attribute, a failing read, or C(ENODEV)/C(EOPNOTSUPP) on write; V(error) anything else
-          (permission, I/O, a short write).
+        - V(compatible) the kernel accepted every byte.
+        - V(incompatible) the driver refused with C(EINVAL).
+        - V(unsupported) no attribute, a read failing with C(ENOENT)/C(ENODEV)/C(EOPNOTSUPP), or
+          C(ENOENT)/C(ENODEV)/C(EOPNOTSUPP) on write.
+        - V(error) anything else, with nothing decided - permission (C(EACCES)/C(EPERM), the message says to use
+          C(become)), I/O, a short write, an attribute that is a symbolic link (C(ELOOP)), an entry that dangles or
+          leaves the root (C(ENOENT)/C(EXDEV)).
       type: str
       choices: [compatible, incompatible, unsupported, error]
     errno:
-      description: Name of the errno of the failed read or write, or null.
+      description: Name of the errno of the failed read or write, or of the unusable entry; null otherwise.
       type: str
       sample: EINVAL
     written:
-      description: Bytes the kernel accepted, or null when the write failed or was not made.
+      description: Bytes the kernel accepted, or null when the write failed or was not made (also for a record that
+        repeats an earlier one's verdict).
       type: int
       sample: 30
     message:
@@ -251,18 +265,16 @@ from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            source_version=dict(type="str"),
+            source_version=dict(type="raw"),
             type_id=dict(type="str"),
             device=dict(type="str"),
             parents=dict(type="list", elements="str", default=[]),
-            probes=dict(type="list", elements="dict", options=dict(
-                source_version=dict(type="str", required=True),
-                type_id=dict(type="str"),
-                device=dict(type="str"),
-                parents=dict(type="list", elements="str", default=[]),
-            )),
+            # Items are checked by _probe.plan, which names the bad item and key; ansible-core's own
+            # conversion of a non-mapping item says only "dictionary requested".
+            probes=dict(type="list", elements="raw"),
             attribute=dict(type="str", choices=list(ATTRIBUTE_CHOICES), default="auto"),
-            sysfs_root=dict(type="path", default="/sys"),
+            host_root=dict(type="path", default="/"),
+            sysfs_root=dict(type="path"),
         ),
         required_one_of=[["source_version", "probes"]],
         mutually_exclusive=[["source_version", "probes"], ["type_id", "device"], ["probes", "type_id"],
@@ -275,23 +287,29 @@ def main():
     else:
         requests = [{"source_version": params["source_version"], "type_id": params["type_id"],
                      "device": params["device"], "parents": params["parents"]}]
-    problem = root_problem(params["sysfs_root"])
+    problem = root_problem(params["host_root"], "host_root")
     if problem:
         module.fail_json(msg=problem)
-    fs = Sysfs(params["sysfs_root"])
+    root = params["sysfs_root"]
+    if root is None:
+        root = params["host_root"].rstrip("/") + "/sys"
+    problem = root_problem(root, "sysfs_root")
+    if problem:
+        module.fail_json(msg=problem)
+    fs = Sysfs(root)
     try:
-        planned = plan(fs, requests, params["attribute"])
+        planned = plan(fs, requests, params["attribute"], itemized=bool(params["probes"]))
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
-    results = execute(fs, planned)
-    summary = summarize(requests, results)
+    records = execute(fs, planned)
+    summary = summarize(requests, records)
     parents = sorted(set(p for s in summary for p in s["compatible_parents"]))
     module.exit_json(
         changed=False,
         compatible=any(s["compatible"] for s in summary),
         compatible_parents=parents,
         probes=summary,
-        results=results,
+        records=records,
     )
 
 

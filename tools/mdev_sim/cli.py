@@ -33,15 +33,40 @@ def host_model(fleet_path, host, write_log=None):
     fleet = load_fleet(fleet_path)
     if host not in fleet["hosts"]:
         raise FleetError("%s: no host %r (hosts: %s)" % (fleet_path, host, ", ".join(sorted(fleet["hosts"]))))
-    return HostModel(host, fleet["hosts"][host] or {}, write_log=write_log)
+    return HostModel(host, fleet["hosts"][host] or {}, write_log=write_log, fleet=fleet["hosts"])
+
+
+class MountError(RuntimeError):
+    """A host could not be mounted; the message says why."""
 
 
 def cmd_mount(args):
-    from .fusefs import serve   # mfusepy is needed only to mount
+    try:
+        from .fusefs import serve   # mfusepy is needed only to mount
+    except ImportError as exc:
+        raise MountError("cannot mount: %s (the simulator needs mfusepy and libfuse3: "
+                         "pip install -r tools/requirements.txt, apt-get install fuse3)" % exc)
+    except OSError as exc:
+        raise MountError("cannot mount: libfuse could not be loaded (%s); install fuse3" % exc)
     model = host_model(args.fleet, args.host, args.write_log)
     os.makedirs(args.mountpoint, exist_ok=True)
-    serve(model, args.mountpoint)
+    # libfuse ends its loop on SIGTERM, SIGINT and SIGHUP and unmounts: a clean stop, status 0.
+    try:
+        serve(model, args.mountpoint)
+    except RuntimeError as exc:
+        raise MountError("cannot mount %s: %s" % (args.mountpoint, exc))
     return 0
+
+
+def _last_line(path):
+    """The last non-empty line of a log file (the cause of a failed mount), or ''."""
+    try:
+        with open(path) as handle:
+            lines = [line.strip() for line in handle if line.strip()]
+    except OSError:
+        return ""
+    cause = lines[-1] if lines else ""
+    return cause[len("mdev-sim: "):] if cause.startswith("mdev-sim: ") else cause
 
 
 def unmount(mountpoint):
@@ -99,7 +124,7 @@ def fleet_down(directory):
 def fleet_up(fleet_path, directory, hosts=None, timeout=15.0):
     fleet = load_fleet(fleet_path)
     for name, spec in fleet["hosts"].items():
-        HostModel(name, spec or {})      # check the whole description before mounting anything
+        HostModel(name, spec or {}, fleet=fleet["hosts"])   # check the whole description before mounting anything
     os.makedirs(directory, exist_ok=True)
     if os.path.exists(os.path.join(directory, STATE_FILE)):
         fleet_down(directory)
@@ -115,7 +140,8 @@ def fleet_up(fleet_path, directory, hosts=None, timeout=15.0):
             mountpoint = os.path.join(os.path.abspath(directory), name)
             os.makedirs(mountpoint, exist_ok=True)
             # The mount process outlives this command: it must not hold our stdout/stderr open.
-            with open(os.path.join(directory, "%s.log" % name), "w") as errors:
+            log_path = os.path.join(os.path.abspath(directory), "%s.log" % name)
+            with open(log_path, "w") as errors:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "mdev_sim", "mount", fleet_path, name, mountpoint, "--write-log", log],
                     env=env, start_new_session=True, stdin=subprocess.DEVNULL, stdout=errors, stderr=errors)
@@ -124,8 +150,13 @@ def fleet_up(fleet_path, directory, hosts=None, timeout=15.0):
                 json.dump(state, handle, indent=2)
             deadline = time.time() + timeout
             while not is_mounted(mountpoint):
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("mdev-sim: host %s did not mount at %s" % (name, mountpoint))
+                if proc.poll() is not None:
+                    raise MountError("host %s did not mount at %s: %s (details in %s)" % (
+                        name, mountpoint, _last_line(log_path) or "the mount process exited with status %s"
+                        % proc.returncode, log_path))
+                if time.time() > deadline:
+                    raise MountError("host %s did not mount at %s within %g s (details in %s)"
+                                     % (name, mountpoint, timeout, log_path))
                 time.sleep(0.02)
     except BaseException:
         fleet_down(directory)
@@ -143,7 +174,9 @@ def inventory(fleet_path, directory):
         else:
             hostvars = {"ansible_connection": "local",
                         "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
-        hostvars["sysfs_root"] = os.path.join(os.path.abspath(directory), name)
+        # The mount is the host root; sysfs is its sys/ (roles and filters read sysfs_root).
+        hostvars["host_root"] = os.path.join(os.path.abspath(directory), name)
+        hostvars["sysfs_root"] = os.path.join(hostvars["host_root"], "sys")
         hostvars.update(spec.get("host_vars") or {})
         hosts[name] = hostvars
     return {"all": {"children": {"mdev_hosts": {"hosts": hosts}}}}
@@ -162,10 +195,10 @@ def main(argv=None):
     p.add_argument("directory")
     p = sub.add_parser("down", help="unmount a fleet brought up in DIR")
     p.add_argument("directory")
-    p = sub.add_parser("inventory", help="print a YAML inventory pointing sysfs_root at the mounts")
+    p = sub.add_parser("inventory", help="print a YAML inventory pointing host_root and sysfs_root at the mounts")
     p.add_argument("fleet")
     p.add_argument("directory")
-    p = sub.add_parser("materialize", help="write one host's tree as plain files (no semantics, no faults)")
+    p = sub.add_parser("materialize", help="write one host's root as plain files (no semantics, no faults)")
     p.add_argument("fleet")
     p.add_argument("host")
     p.add_argument("directory")

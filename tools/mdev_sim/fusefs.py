@@ -18,6 +18,11 @@ class FuseOps(mfusepy.Operations):
     def __init__(self, model):
         self.model = model
         self.now = int(time.time() * 1e9)
+        self.served = False
+
+    def init(self, path):
+        # Called once the file system is mounted and served.
+        self.served = True
 
     def _call(self, func, *args):
         try:
@@ -43,20 +48,26 @@ class FuseOps(mfusepy.Operations):
     def readlink(self, path):
         return self._call(self.model.readlink, path)
 
+    @staticmethod
+    def _uid():
+        """uid of the process making the current request (the kernel's permission check is ours:
+        the mount has no default_permissions)."""
+        return mfusepy.fuse_get_context()[0]
+
     def open(self, path, flags):
-        self._call(self.model.open, path, flags)
+        self._call(self.model.open, path, flags, self._uid())
         return 0
 
     def read(self, path, size, offset, fh):
         return self._call(self.model.read, path, size, offset)
 
     def write(self, path, data, offset, fh):
-        return self._call(self.model.write, path, data)
+        return self._call(self.model.write, path, data, self._uid())
 
     def truncate(self, path, length, fh=None):
         # The shell's "echo x > attr" opens with O_TRUNC; sysfs ignores the truncation.
         entry = self._call(self.model.lookup, path)
-        if not isinstance(entry, Attr) or entry.on_write is None:
+        if not isinstance(entry, Attr) or entry.on_write is None or self._uid() != 0:
             raise mfusepy.FuseOSError(errno.EACCES)
         return 0
 
@@ -65,9 +76,23 @@ class FuseOps(mfusepy.Operations):
 
 
 def serve(model, mountpoint):
-    """Mount ``model`` at ``mountpoint`` and serve until unmounted or signalled (SIGTERM, SIGINT)."""
+    """Mount ``model`` at ``mountpoint`` and serve until unmounted or signalled (SIGTERM, SIGINT).
+
+    A stop by signal after the mount was served returns normally. libfuse's loop reports it as a
+    failure (fuse_main's 8: the loop ended on a signal), which is no failure here. A mount that
+    never served raises RuntimeError.
+    """
+    ops = FuseOps(model)
+    try:
+        _fuse(ops, mountpoint)
+    except RuntimeError:
+        if not ops.served:
+            raise
+
+
+def _fuse(ops, mountpoint):
     mfusepy.FUSE(
-        FuseOps(model),
+        ops,
         mountpoint,
         foreground=True,
         nothreads=True,

@@ -12,6 +12,7 @@ import errno
 import fnmatch
 import json
 import os
+import re
 import threading
 import time
 import uuid as uuidlib
@@ -19,6 +20,7 @@ import uuid as uuidlib
 import yaml
 
 FLEET_FORMAT = 1
+SYS = "sys"                 # the sysfs tree inside each host root
 PCI_ROOT = "devices/pci0000:00"
 VERSION_ATTRS = ("migration_version", "version")
 MAX_VERSION_BYTES = 4096
@@ -62,7 +64,10 @@ class Fault:
     def __init__(self, spec, where):
         if not isinstance(spec, dict) or "path" not in spec:
             raise FleetError("%s: a fault needs at least a 'path'" % where)
-        self.path = str(spec["path"]).strip("/")
+        # A relative path is in the sysfs tree (sys/ of the host root); an absolute one is in the
+        # host root (/proc/sys/kernel/osrelease, /etc/machine-id, /sys/...).
+        path = str(spec["path"])
+        self.path = path.strip("/") if path.startswith("/") else "%s/%s" % (SYS, path.strip("/"))
         # An errno fault fails reads by default: the attribute is listed and stat()s like a
         # real one, as sysfs attributes whose show() fails do.
         self.op = spec.get("op", "read")
@@ -117,11 +122,13 @@ def _pci_files(ident, numa_node):
 class HostModel:
     """The sysfs tree of one simulated host, with the kernel's semantics and injected faults."""
 
-    def __init__(self, name, spec, write_log=None):
+    def __init__(self, name, spec, write_log=None, fleet=None):
         if not isinstance(spec, dict):
             raise FleetError("hosts.%s: must be a mapping" % name)
+        check_host(name, spec, fleet)
         self.name = name
-        self.spec = spec
+        self.spec = resolve_alias(name, spec, fleet)
+        spec = self.spec
         self.write_log = write_log
         self.lock = threading.RLock()
         self.faults = [Fault(f, "hosts.%s.faults[%d]" % (name, i)) for i, f in enumerate(spec.get("faults") or [])]
@@ -162,10 +169,12 @@ class HostModel:
     # -- tree ------------------------------------------------------------------------------
 
     def build(self):
-        """(Re)build the entry table from the current state."""
+        """(Re)build the entry table from the current state: a host root with sys/, proc/, etc/."""
         with self.lock:
             self.entries = {"": "dir"}
-            self._add_file("kernel/osrelease", Attr(str(self.spec.get("kernel_release", "6.8.0-sim"))))
+            self._add_host_file("proc/sys/kernel/osrelease", Attr(str(self.spec.get("kernel_release", "6.8.0-sim"))))
+            self._add_host_file("proc/sys/kernel/random/boot_id", Attr(boot_id_of(self.name, self.spec)))
+            self._add_host_file("etc/machine-id", Attr(machine_id_of(self.name, self.spec)))
             self._add_dir("class/mdev_bus")
             self._add_dir("bus/mdev/devices")
             self._add_dir("bus/pci/devices")
@@ -175,28 +184,43 @@ class HostModel:
             for bdf, gpu in gpus.items():
                 self._build_gpu(str(bdf), gpu or {})
 
-    def _add_dir(self, path):
+    def _host_dir(self, path):
         parts = path.split("/")
         for i in range(1, len(parts) + 1):
             self.entries.setdefault("/".join(parts[:i]), "dir")
 
+    def _add_host_file(self, path, attr):
+        """A file of the host root (proc/..., etc/...), outside sysfs."""
+        self._host_dir(os.path.dirname(path))
+        self.entries[path] = attr
+
+    # The paths below are in the sysfs tree: <host root>/sys/<path>.
+
+    def _add_dir(self, path):
+        self._host_dir("%s/%s" % (SYS, path) if path else SYS)
+
     def _add_file(self, path, attr):
         self._add_dir(os.path.dirname(path))
-        self.entries[path] = attr
+        self.entries["%s/%s" % (SYS, path)] = attr
 
     def _add_link(self, path, target):
         self._add_dir(os.path.dirname(path))
-        self.entries[path] = ("link", os.path.relpath(target, os.path.dirname(path)))
+        self.entries["%s/%s" % (SYS, path)] = ("link", os.path.relpath(target, os.path.dirname(path)))
 
-    def _driver(self, dev_dir, driver, version, bus="pci"):
+    def _driver(self, dev_dir, spec, default_driver=None, bus="pci"):
+        """The driver link, its module, the module's version and taint (``O``: out-of-tree)."""
+        driver = spec.get("driver", default_driver)
         if not driver:
             return
+        version = spec.get("driver_version")
         self._add_link("%s/driver" % dev_dir, "bus/%s/drivers/%s" % (bus, driver))
         self._add_link("bus/%s/drivers/%s/module" % (bus, driver), "module/%s" % driver)
+        self._add_dir("module/%s" % driver)
         if version is not None:
             self._add_file("module/%s/version" % driver, Attr(str(version)))
-        else:
-            self._add_dir("module/%s" % driver)
+        # A driver with its own version is a vendor's out-of-tree module unless declared otherwise.
+        in_tree = spec.get("driver_in_tree", version is None)
+        self._add_file("module/%s/taint" % driver, Attr("" if in_tree else "O"))
 
     def _build_parent(self, pname, parent):
         pdir = self.parent_dir(pname, parent)
@@ -207,7 +231,7 @@ class HostModel:
             self._add_dir("bus/pci/drivers")
             for name, value in _pci_files(parent.get("pci") or {}, parent.get("numa_node")).items():
                 self._add_file("%s/%s" % (pdir, name), Attr(value))
-            self._driver(pdir, parent.get("driver"), parent.get("driver_version"))
+            self._driver(pdir, parent)
         else:
             cls = parent.get("class", pname)
             self._add_dir("class/%s" % cls)
@@ -264,7 +288,7 @@ class HostModel:
         self._add_link("%s/subsystem" % gdir, "bus/pci")
         for name, value in _pci_files(gpu.get("pci") or {}, gpu.get("numa_node")).items():
             self._add_file("%s/%s" % (gdir, name), Attr(value))
-        self._driver(gdir, gpu.get("driver", "nvidia"), gpu.get("driver_version"))
+        self._driver(gdir, gpu, default_driver="nvidia")
         for vf, spec in (gpu.get("vfs") or {}).items():
             vdir = "%s/%s" % (PCI_ROOT, vf)
             spec = spec or {}
@@ -377,8 +401,12 @@ class HostModel:
             return str(fault.link_to)
         return entry[1]
 
-    def open(self, path, flags):
-        """Permission check on open, as sysfs does it from the attribute's mode."""
+    def open(self, path, flags, uid=0):
+        """Permission check on open, as the kernel does it from the attribute's mode and owner.
+
+        Every attribute belongs to root: writable ones (version attributes 0644, ``create`` and
+        ``remove`` 0200) can be opened for writing by uid 0 only; anyone else gets EACCES.
+        """
         path = path.strip("/")
         entry = self.lookup(path)
         accmode = flags & os.O_ACCMODE
@@ -388,12 +416,13 @@ class HostModel:
             self._apply(path, "open")
         except OSError as exc:
             if accmode != os.O_RDONLY:
-                self.log(path, b"", "open", errno_=exc.errno)
+                self.log(path, b"", "open", errno_=exc.errno, uid=uid)
             raise
-        if accmode != os.O_RDONLY and not entry.mode & 0o200:
-            self.log(path, b"", "open", errno_=errno.EACCES)
+        if accmode != os.O_RDONLY and (not entry.mode & 0o200 or uid != 0):
+            self.log(path, b"", "open", errno_=errno.EACCES, uid=uid)
             raise _err(errno.EACCES)
-        if accmode != os.O_WRONLY and not entry.mode & 0o444:
+        readable = entry.mode & 0o400 if uid == 0 else entry.mode & 0o004
+        if accmode != os.O_WRONLY and not readable:
             raise _err(errno.EACCES)
 
     def read(self, path, size, offset):
@@ -403,9 +432,12 @@ class HostModel:
         data = fault.value if fault is not None and fault.value is not None else entry.content()
         return data[offset:offset + size]
 
-    def write(self, path, data):
+    def write(self, path, data, uid=0):
         path = path.strip("/")
         entry = self.lookup(path)
+        if uid != 0:
+            self.log(path, data, "write", errno_=errno.EACCES, uid=uid)
+            raise _err(errno.EACCES)
         try:
             fault = self._apply(path, "write")
             if entry.on_write is None:
@@ -419,12 +451,14 @@ class HostModel:
         self.log(path, data, "write", written=written)
         return written
 
-    def log(self, path, data, op, written=None, errno_=None):
-        """Append one write attempt to the write log: path, bytes, and what the kernel answered."""
+    def log(self, path, data, op, written=None, errno_=None, uid=0):
+        """Append one write attempt to the write log: path (in the host root), bytes, uid, and what
+        the kernel answered."""
         if not self.write_log:
             return
         record = {
             "host": self.name,
+            "uid": uid,
             "path": "/" + path,
             "op": op,
             "data": data.decode("utf-8", "backslashreplace"),
@@ -459,12 +493,172 @@ class HostModel:
                 os.chmod(dest, entry.mode)
 
 
-def load_fleet(path):
-    """Read and check a fleet description file; returns ``{host: spec}``."""
-    with open(path) as handle:
-        data = yaml.safe_load(handle)
+# -- fleet description: identities and strict checking ---------------------------------------
+
+_NS = uuidlib.UUID("5c1e0f4a-6d2b-4b8e-9a3c-7f1d2e3b4a50")     # namespace of derived identities
+
+
+def boot_id_of(name, spec):
+    """The host's boot id: the fleet's ``boot_id``, or a UUID derived from the host name."""
+    return str(spec.get("boot_id") or uuidlib.uuid5(_NS, "boot:%s" % name))
+
+
+def machine_id_of(name, spec):
+    """The host's machine id: the fleet's ``machine_id``, or 32 hex digits derived from the name."""
+    return str(spec.get("machine_id") or uuidlib.uuid5(_NS, "machine:%s" % name).hex)
+
+
+def resolve_alias(name, spec, fleet):
+    """A host declared ``alias_of: other`` is the other machine under a second inventory name: the
+    same tree, machine id and boot id; only its own ``host_vars`` and ``faults`` are its own."""
+    target = spec.get("alias_of")
+    if target is None:
+        return spec
+    other = (fleet or {}).get(target)
+    if not isinstance(other, dict):
+        raise FleetError("hosts.%s.alias_of: no host %r in the fleet" % (name, target))
+    if other.get("alias_of") is not None:
+        raise FleetError("hosts.%s.alias_of: %r is itself an alias" % (name, target))
+    merged = dict(other)
+    merged["machine_id"] = machine_id_of(target, other)
+    merged["boot_id"] = boot_id_of(target, other)
+    for key in ("host_vars", "faults", "unreachable"):
+        if key in spec:
+            merged[key] = spec[key]
+        else:
+            merged.pop(key, None)
+    return merged
+
+
+# What each mapping of a fleet description may hold: key -> checker. A checker is a type
+# name, a tuple of allowed values, or a nested schema (dict) / ("map", schema) / ("list", schema).
+_STR, _INT, _BOOL, _NUM, _HEX = "str", "int", "bool", "number", "hex"
+_PCI = {"vendor_id": _HEX, "device_id": _HEX, "subsystem_vendor_id": _HEX, "subsystem_device_id": _HEX,
+        "revision": _HEX}
+_MIGRATION = {"attribute": ("migration_version", "version", "none", None), "version": _STR,
+              "accepts": ("list", _STR), "supported": _BOOL}
+_TYPE = {"name": _STR, "description": _STR, "device_api": _STR, "available_instances": "count",
+         "migration": ("optional", _MIGRATION)}
+_PARENT = {"bus": ("pci", "virtual"), "class": _STR, "pci": _PCI, "driver": _STR, "driver_version": _STR,
+           "driver_in_tree": _BOOL, "numa_node": _INT, "types": ("map", ("optional", _TYPE))}
+_DEVICE = {"parent": _STR, "type": _STR, "migration": ("optional", _MIGRATION)}
+_VF = {"device_id": _HEX, "current_type": "count", "creatable_types": ("idmap", _STR)}
+_GPU = {"pci": _PCI, "driver": _STR, "driver_version": _STR, "driver_in_tree": _BOOL, "numa_node": _INT,
+        "vfs": ("map", ("optional", _VF))}
+_FAULT = {"path": _STR, "op": OPS, "errno": _STR, "after": "count", "until": "count", "delay": _NUM,
+          "vanish": _BOOL, "short_write": "count", "link_to": _STR, "value": _STR, "value_hex": _STR,
+          "value_repeat": {"char": _STR, "count": "count"}}
+_HOST = {"kernel_release": _STR, "host_vars": "mapping", "unreachable": _BOOL, "boot_id": "uuid",
+         "machine_id": "machine_id", "alias_of": _STR, "parents": ("map", ("optional", _PARENT)),
+         "devices": ("map", _DEVICE), "vendor_vfio": {"gpus": ("map", ("optional", _GPU))},
+         "faults": ("list", _FAULT)}
+_ALIAS_KEYS = ("alias_of", "host_vars", "faults", "unreachable")
+_TYPE_HINT = {_STR: "a string (quote numbers such as 6.8 or 1.10)", _INT: "an integer", _BOOL: "true or false",
+              _NUM: "a number", _HEX: "hexadecimal digits as a quoted string (\"10de\")",
+              "count": "an integer of 0 or more", "mapping": "a mapping",
+              "uuid": "a lower-case UUID as a string", "machine_id": "32 lower-case hexadecimal digits as a string"}
+
+
+def _placeholder(value):
+    return isinstance(value, str) and "..." in value
+
+
+def _check(where, value, schema):
+    if _placeholder(value):
+        raise FleetError("%s: %r is a placeholder, not a value" % (where, value))
+    if isinstance(schema, tuple) and schema and schema[0] == "optional":
+        if value is None:
+            return
+        schema = schema[1]
+    if isinstance(schema, dict):
+        if not isinstance(value, dict):
+            raise FleetError("%s: must be a mapping, got %s" % (where, type(value).__name__))
+        for key, item in value.items():
+            if _placeholder(key) or key not in schema:
+                raise FleetError("%s: unknown key %r (known: %s)" % (where, key, ", ".join(sorted(schema))))
+            _check("%s.%s" % (where, key), item, schema[key])
+        return
+    if isinstance(schema, tuple) and schema and schema[0] in ("map", "idmap", "list"):
+        kind, inner = schema
+        if kind == "list":
+            if not isinstance(value, list):
+                raise FleetError("%s: must be a list, got %s" % (where, type(value).__name__))
+            for index, item in enumerate(value):
+                _check("%s[%d]" % (where, index), item, inner)
+            return
+        if not isinstance(value, dict):
+            raise FleetError("%s: must be a mapping, got %s" % (where, type(value).__name__))
+        for key, item in value.items():
+            if _placeholder(key):
+                raise FleetError("%s: key %r is a placeholder, not a name" % (where, key))
+            if kind == "idmap":
+                if isinstance(key, bool) or not (isinstance(key, int) or (isinstance(key, str) and key.isdigit()
+                                                                          and key.isascii())):
+                    raise FleetError("%s: key %r is not a decimal type id" % (where, key))
+            elif not isinstance(key, str):
+                raise FleetError("%s: key %r must be a string (quote it)" % (where, key))
+            _check("%s.%s" % (where, key), item, inner)
+        return
+    if isinstance(schema, tuple):
+        if value not in schema:
+            raise FleetError("%s: %r is not one of %s" % (where, value, ", ".join(str(c) for c in schema)))
+        return
+    ok = {
+        _STR: isinstance(value, str),
+        _INT: isinstance(value, int) and not isinstance(value, bool),
+        "count": isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+        _BOOL: isinstance(value, bool),
+        _NUM: isinstance(value, (int, float)) and not isinstance(value, bool),
+        _HEX: isinstance(value, str) and bool(re.match(r"[0-9a-fA-F]{1,8}\Z", value)),
+        "mapping": isinstance(value, dict),
+        "uuid": isinstance(value, str) and bool(re.match(
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", value)),
+        "machine_id": isinstance(value, str) and bool(re.match(r"[0-9a-f]{32}\Z", value)),
+    }[schema]
+    if not ok:
+        raise FleetError("%s: must be %s, got %r" % (where, _TYPE_HINT[schema], value))
+
+
+def check_host(name, spec, fleet=None):
+    """Check one host's description; FleetError names the key path (hosts.<host>.<key>...)."""
+    where = "hosts.%s" % name
+    _check(where, spec, _HOST)
+    if spec.get("alias_of") is not None:
+        extra = sorted(k for k in spec if k not in _ALIAS_KEYS)
+        if extra:
+            raise FleetError("%s: an alias (alias_of) takes only %s, not %s" % (where, ", ".join(_ALIAS_KEYS),
+                                                                                ", ".join(extra)))
+        if fleet is not None:
+            resolve_alias(name, spec, fleet)
+    for index, fault in enumerate(spec.get("faults") or []):
+        if "errno" in fault:
+            _errno_number(fault["errno"], "%s.faults[%d].errno" % (where, index))
+        if "value_repeat" in fault and "count" not in fault["value_repeat"]:
+            raise FleetError("%s.faults[%d].value_repeat: needs a count" % (where, index))
+
+
+def check_fleet(data, path="fleet"):
+    """Check a whole fleet description; returns it."""
     if not isinstance(data, dict) or not isinstance(data.get("hosts"), dict):
         raise FleetError("%s: a fleet description is a mapping with a 'hosts' mapping" % path)
+    unknown = sorted(str(k) for k in data if k not in ("fleet_format", "hosts"))
+    if unknown:
+        raise FleetError("%s: unknown key %s (known: fleet_format, hosts)" % (path, ", ".join(unknown)))
     if data.get("fleet_format", FLEET_FORMAT) != FLEET_FORMAT:
         raise FleetError("%s: fleet_format %r is not supported (expected %d)" % (path, data.get("fleet_format"), FLEET_FORMAT))
+    for name, spec in data["hosts"].items():
+        if not isinstance(name, str) or _placeholder(name):
+            raise FleetError("hosts: %r is not a host name" % (name,))
+        if spec is None:
+            spec = data["hosts"][name] = {}
+        if not isinstance(spec, dict):
+            raise FleetError("hosts.%s: must be a mapping, got %s" % (name, type(spec).__name__))
+        check_host(name, spec, data["hosts"])
     return data
+
+
+def load_fleet(path):
+    """Read and check a fleet description file; returns the whole description."""
+    with open(path) as handle:
+        data = yaml.safe_load(handle)
+    return check_fleet(data, path)

@@ -43,6 +43,7 @@ def mounted_fleet(tmp_path, hosts):
     with open(fleet_file, "w") as handle:
         yaml.safe_dump({"fleet_format": 1, "hosts": hosts}, handle)
     directory = tempfile.mkdtemp(prefix="mdev-sim-test-")
+    os.chmod(directory, 0o755)     # other uids reach the mounts (the root-only write tests)
     try:
         state = fleet_up(fleet_file, directory)
         yield Fleet(directory, state)
@@ -56,8 +57,13 @@ class Fleet:
         self.directory = directory
         self.state = state
 
-    def root(self, host):
+    def host_root(self, host):
+        """The mount of ``host``: its host root (sys/, proc/, etc/)."""
         return os.path.join(self.directory, host)
+
+    def root(self, host):
+        """The sysfs root of ``host``: <mount>/<host>/sys."""
+        return os.path.join(self.directory, host, "sys")
 
     def writes(self, op=None):
         """The simulator's write log: every write attempt (and refused open for writing)."""

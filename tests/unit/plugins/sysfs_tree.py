@@ -82,3 +82,27 @@ def mdev_type(bdf, type_id, name, available, device_api="vfio-pci", description=
         spec["bus/mdev/devices/" + uuid] = Link(dev)
         spec[dev + "/mdev_type"] = Link(base)
     return spec
+
+
+BOOT_ID = "3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+MACHINE_ID = "0f6c2b5e9d8a4b7c8e1f2a3b4c5d6e7f"
+RELEASE = "6.8.0-51-generic"
+
+
+def build_host(root, sysfs_spec, osrelease=RELEASE, boot_id=BOOT_ID, machine_id=MACHINE_ID, extra=None):
+    """A host root: ``sysfs_spec`` under ``sys/``, and the identity files (None leaves one out).
+
+    Returns the host root as a string.
+    """
+    spec = {"sys": None}
+    for rel, value in sysfs_spec.items():
+        if isinstance(value, Link) and not os.path.isabs(value.target):
+            value = Link("sys/" + value.target)
+        spec["sys/" + rel] = value
+    for rel, value in (("proc/sys/kernel/osrelease", osrelease), ("proc/sys/kernel/random/boot_id", boot_id),
+                       ("etc/machine-id", machine_id)):
+        if value is not None:
+            spec[rel] = value
+    spec.update(extra or {})
+    build_tree(root, spec)
+    return str(root)

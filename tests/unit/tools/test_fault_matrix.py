@@ -15,7 +15,6 @@ __metaclass__ = type
 
 import copy
 import os
-import platform
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -54,8 +53,13 @@ ATTRIBUTES = {
     "creatable_vgpu_types": ("str", "bus/pci/devices/{vf}/nvidia/creatable_vgpu_types"),
     "current_vgpu_type": ("int", "bus/pci/devices/{vf}/nvidia/current_vgpu_type"),
     "physfn_link": ("link", "bus/pci/devices/{vf}/physfn"),
-    "osrelease": ("str", "kernel/osrelease"),
+    "taint": ("taint", "module/{drv}/taint"),
+    # Files of the host root, outside sysfs (absolute fault paths).
+    "osrelease": ("ident", "/proc/sys/kernel/osrelease"),
+    "boot_id": ("ident", "/proc/sys/kernel/random/boot_id"),
+    "machine_id": ("ident", "/etc/machine-id"),
 }
+IDENT_KEYS = {"osrelease": "kernel_release", "boot_id": "boot_id", "machine_id": "machine_id"}
 
 FAULTS = {
     "EIO": {"errno": "EIO"},
@@ -99,7 +103,10 @@ def layout(index):
 
 def host(fault=None):
     """One parent and one GPU per attribute; with ``fault``, each one's attribute is faulted."""
-    spec = {"kernel_release": "6.8.0-matrix", "parents": {}, "devices": {}, "vendor_vfio": {"gpus": {}}, "faults": []}
+    # One machine and one boot for every host of the matrix, so that hosts compare field by field.
+    spec = {"kernel_release": "6.8.0-matrix", "machine_id": "0f6c2b5e9d8a4b7c8e1f2a3b4c5d6e7f",
+            "boot_id": "3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b", "parents": {}, "devices": {},
+            "vendor_vfio": {"gpus": {}}, "faults": []}
     for index, attribute in enumerate(ATTRIBUTES):
         ids = layout(index)
         spec["parents"][ids["bdf"]] = {
@@ -120,7 +127,7 @@ def host(fault=None):
 
 
 def gather(root):
-    result = run_module(mdev_facts, {"sysfs_root": root})
+    result = run_module(mdev_facts, {"host_root": root})
     assert result["changed"] is False and "failed" not in result
     return result["ansible_facts"]["mdev"]
 
@@ -140,7 +147,10 @@ def apply_cell(want, attribute, fault, ids):
     points to; a delay changes nothing.
     """
     kind, template = ATTRIBUTES[attribute]
-    path = os.path.join(want["sysfs_root"], template.format(**ids))
+    if template.startswith("/"):
+        path = want["host_root"] + template
+    else:
+        path = os.path.join(want["sysfs_root"], template.format(**ids))
     parent = want["parents"].get(ids["bdf"])
     mtype = parent["types"][ids["tid"]] if parent else None
     vf = want["vendor_vfio"].get(ids["vf"])
@@ -151,15 +161,37 @@ def apply_cell(want, attribute, fault, ids):
     if value is not None and kind in ("int", "int_opt"):
         value, errno_ = None, "EINVAL"
     if kind == "version":
+        # Absent: no attribute. ENODEV: the RFC's "unsupported". A value the probe would refuse
+        # (empty): EINVAL, unknown. Any other failure: unknown, with its errno.
         mig = mtype["migration"] if attribute == "type_version" else want["devices"][ids["uuid"]]["migration"]
         if fault == "vanish":
             mig.update(attribute=None, version=None, supported=None, errno=None)
             return None
+        if value == "":
+            mig.update(version=None, supported=None, errno="EINVAL")
+            return (path, "EINVAL")
         if value is not None:
             mig["version"] = value
             return None
-        mig.update(version=None, supported=False, errno=errno_)
-        return None if errno_ == "ENODEV" else (path, errno_)
+        if errno_ == "ENODEV":
+            mig.update(version=None, supported=False, errno=errno_)
+            return None
+        mig.update(version=None, supported=None, errno=errno_)
+        return (path, errno_)
+    if kind == "ident":
+        # Identity files of a host root other than /: no fallback, any bad value is null.
+        key = IDENT_KEYS[attribute]
+        want[key] = None
+        return (path, "EINVAL" if value is not None else errno_)
+    if kind == "taint":
+        if fault == "vanish":
+            parent["driver_in_tree"] = None
+            return None
+        if value is not None:
+            parent["driver_in_tree"] = "O" not in value
+            return None
+        parent["driver_in_tree"] = None
+        return (path, errno_)
     if kind == "link":
         gone = fault == "vanish"
         if attribute == "parent_link":
@@ -169,19 +201,18 @@ def apply_cell(want, attribute, fault, ids):
         elif attribute == "mdev_type_link":
             want["devices"][ids["uuid"]]["type_id"] = None
         elif attribute == "driver_link":
-            parent.update(driver=None, driver_version=None)
+            parent.update(driver=None, driver_module=None, driver_version=None, driver_in_tree=None)
             return None if gone else (path, errno_)
         elif attribute == "physfn_link":
             if gone:    # no physfn link at all: the VF stands for itself, no driver bound to it
-                vf.update(physfn=None, driver=None, driver_version=None)
+                vf.update(physfn=None, driver=None, driver_module=None, driver_version=None, driver_in_tree=None)
                 return None
-            vf.update(physfn=None, pci=None, numa_node=None, driver=None, driver_version=None)
+            vf.update(physfn=None, pci=None, numa_node=None, subsystem=None, driver=None, driver_module=None,
+                      driver_version=None, driver_in_tree=None)
         return (path, errno_)
     if fault == "vanish" and kind in ("str_opt", "int_opt"):
         value = None
         errno_ = None
-    elif attribute == "osrelease" and fault == "vanish":
-        value, errno_ = platform.release(), None   # no simulated release: the running kernel's
     elif attribute == "current_vgpu_type" and fault == "vanish":
         del want["vendor_vfio"][ids["vf"]]          # not a vendor-VFIO VF any more
         return None
@@ -199,15 +230,13 @@ def apply_cell(want, attribute, fault, ids):
         vf["creatable_types"] = {}
     elif attribute == "current_vgpu_type":
         vf["current_type"] = value
-    elif attribute == "osrelease":
-        want["kernel_release"] = value
     return (path, errno_) if errno_ else None
 
 
 def cell_slice(facts, ids, attribute):
     """What one cell can change."""
-    if attribute == "osrelease":
-        return facts["kernel_release"]
+    if attribute in IDENT_KEYS:
+        return facts[IDENT_KEYS[attribute]]
     return (facts["parents"].get(ids["bdf"]), facts["devices"].get(ids["uuid"]), facts["vendor_vfio"].get(ids["vf"]))
 
 
@@ -221,12 +250,12 @@ def test_fault_matrix(tmp_path, capsys):
     tried, passed, failures = 0, 0, []
     with mounted_fleet(tmp_path, hosts) as fleet:
         with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
-            gathered = dict(zip(hosts, pool.map(lambda h: gather(fleet.root(h)), hosts)))
+            gathered = dict(zip(hosts, pool.map(lambda h: gather(fleet.host_root(h)), hosts)))
     base = gathered["clean"]
     assert base["errors"] == [] and len(base["parents"]) == len(ATTRIBUTES)
     for fault in FAULTS:
         facts = gathered[host_name(fault)]
-        want = copy.deepcopy(dict(base, sysfs_root=facts["sysfs_root"]))
+        want = copy.deepcopy(dict(base, sysfs_root=facts["sysfs_root"], host_root=facts["host_root"]))
         got_errors = set((e["path"], e["errno"]) for e in facts["errors"])
         wanted_errors = set()
         for index, attribute in enumerate(ATTRIBUTES):
@@ -248,7 +277,7 @@ def test_fault_matrix(tmp_path, capsys):
             else:
                 passed += 1
         # Nothing else changed, and no other error was recorded.
-        for key in ("parents", "devices", "vendor_vfio", "kernel_release"):
+        for key in ("parents", "devices", "vendor_vfio", "kernel_release", "boot_id", "machine_id"):
             if want[key] != facts[key]:
                 failures.append("%s: %s differ beyond the faulted cells" % (fault, key))
         if got_errors != wanted_errors:
@@ -272,6 +301,6 @@ def test_nothing_readable_still_no_traceback(tmp_path, fault):
     spec = dict(host(), faults=[dict(FAULTS[fault], path="class/mdev_bus", op="readdir")
                                 if fault == "EIO" else dict(FAULTS[fault], path="class/mdev_bus/0000:01:00.0")])
     with mounted_fleet(tmp_path, {"h": spec}) as fleet:
-        facts = gather(fleet.root("h"))
+        facts = gather(fleet.host_root("h"))
         assert facts["errors"], facts["errors"]
         assert all(set(e) == {"path", "errno", "message"} for e in facts["errors"])

@@ -61,10 +61,11 @@ def test_every_attribute_matches_the_description(example):
     checked = 0
     for host, spec in FLEET.items():
         if spec.get("unreachable"):
-            assert not os.path.exists(example.root(host))
+            assert not os.path.exists(example.host_root(host))
             continue
         root = example.root(host)
-        assert cat(os.path.join(root, "kernel/osrelease")) == (spec["kernel_release"] + "\n").encode()
+        assert cat(os.path.join(example.host_root(host), "proc/sys/kernel/osrelease")) == (
+            spec["kernel_release"] + "\n").encode()
         for pname, parent in (spec.get("parents") or {}).items():
             pdir = os.path.join(root, "class/mdev_bus", pname)
             if parent.get("bus", "pci") == "pci":
@@ -123,7 +124,7 @@ def test_version_write_from_the_shell(example):
     log = example.writes()
     assert [(r["data"], r["written"], r["errno"]) for r in log] == [
         ("10de-1eb8-nvidia-222-550.54.10\n", 31, None), ("10de-1eb8-nvidia-222-1.0\n", None, "EINVAL")]
-    assert log[0]["path"] == "/" + T222 + "/migration_version" and log[0]["host"] == "gpu-a4"
+    assert log[0]["path"] == "/sys/" + T222 + "/migration_version" and log[0]["host"] == "gpu-a4"
 
 
 def test_read_only_attribute_refuses_writes_with_eacces(example):
@@ -200,7 +201,7 @@ def test_fault_is_produced_and_recorded_by_facts(tmp_path, fault, path, errno_na
             assert errno.errorcode[exc.value.errno] == errno_name
         if "vanish" in fault:
             assert os.path.basename(path) in os.listdir(os.path.dirname(full))
-        facts = gather_facts(fleet.root("h"))
+        facts = gather_facts(host_root=fleet.host_root("h"))
         assert [(e["path"], e["errno"]) for e in facts["errors"]] == [(full, errno_name)]
         # everything else is still right
         t222 = facts["parents"]["0000:3b:00.0"]["types"]["nvidia-222"]
@@ -213,7 +214,7 @@ def test_delay_fault(tmp_path):
     spec = dict(FLEET["gpu-a1"], faults=[{"path": NAME, "delay": 0.5}])
     with mounted_fleet(tmp_path, {"h": spec}) as fleet:
         start = time.monotonic()
-        facts = gather_facts(fleet.root("h"))
+        facts = gather_facts(host_root=fleet.host_root("h"))
         assert time.monotonic() - start >= 0.5
         assert facts["errors"] == [] and facts["parents"]["0000:3b:00.0"]["types"]["nvidia-222"]["name"] == "GRID T4-2Q"
 
@@ -257,7 +258,8 @@ def test_cli_up_inventory_down(tmp_path):
         assert len(mounts_under(directory)) == 9
         inv = yaml.safe_load(run_cli("inventory", EXAMPLE, str(directory)).stdout)
         hosts = inv["all"]["children"]["mdev_hosts"]["hosts"]
-        assert hosts["gpu-a1"]["sysfs_root"] == str(directory / "gpu-a1")
+        assert hosts["gpu-a1"]["host_root"] == str(directory / "gpu-a1")
+        assert hosts["gpu-a1"]["sysfs_root"] == str(directory / "gpu-a1" / "sys")
         assert hosts["gpu-a1"]["ansible_connection"] == "local" and hosts["gpu-a1"]["ecc_mode"] == "enabled"
         assert hosts["gpu-x9"]["ansible_host"] == "127.0.0.1"
     finally:
@@ -283,7 +285,7 @@ def test_sigterm_unmounts(tmp_path):
             time.sleep(0.05)
         assert mounts_under(mnt)
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
+        assert proc.wait(timeout=10) == 0       # a clean stop
         assert mounts_under(mnt) == []
     finally:
         if proc.poll() is None:
@@ -294,7 +296,173 @@ def test_sigterm_unmounts(tmp_path):
 def test_materialize_plain_tree_reads_the_same(tmp_path, example):
     from mdev_sim.model import HostModel   # pylint: disable=import-error
     HostModel("gpu-b1", FLEET["gpu-b1"]).materialize(str(tmp_path / "plain"))
-    plain = gather_facts(str(tmp_path / "plain"))
-    fused = gather_facts(example.root("gpu-b1"))
-    for key in ("parents", "devices", "vendor_vfio", "errors", "kernel_release"):
+    plain = gather_facts(host_root=str(tmp_path / "plain"))
+    fused = gather_facts(host_root=example.host_root("gpu-b1"))
+    for key in ("parents", "devices", "vendor_vfio", "errors", "kernel_release", "boot_id", "machine_id"):
         assert plain[key] == fused[key]
+    assert fused["kernel_release"] == FLEET["gpu-b1"]["kernel_release"] and fused["errors"] == []
+
+
+# -- host roots, identities, module taint ------------------------------------------------------
+
+def test_each_host_serves_a_whole_host_root(example):
+    from mdev_sim.model import boot_id_of, machine_id_of   # pylint: disable=import-error
+    seen_boot, seen_machine = set(), set()
+    for host, spec in FLEET.items():
+        if spec.get("unreachable"):
+            continue
+        root = example.host_root(host)
+        assert sorted(os.listdir(root)) == ["etc", "proc", "sys"]
+        boot = cat(os.path.join(root, "proc/sys/kernel/random/boot_id")).decode().strip()
+        machine = cat(os.path.join(root, "etc/machine-id")).decode().strip()
+        assert boot == boot_id_of(host, spec) and len(boot) == 36
+        assert machine == machine_id_of(host, spec) and len(machine) == 32 and int(machine, 16) >= 0
+        seen_boot.add(boot)
+        seen_machine.add(machine)
+    assert len(seen_boot) == len(seen_machine) == len([h for h in FLEET if not FLEET[h].get("unreachable")])
+    # stable: derived from the name, the same on every load
+    assert boot_id_of("gpu-a1", {}) == boot_id_of("gpu-a1", {}) != boot_id_of("gpu-a2", {})
+
+
+def test_identity_overrides_and_aliases(tmp_path):
+    machine = "0123456789abcdef0123456789abcdef"
+    boot = "01234567-89ab-4def-8123-456789abcdef"
+    hosts = {"a": dict(FLEET["gpu-a2"], machine_id=machine, boot_id=boot),
+             "a-alias": {"alias_of": "a", "host_vars": {"x": 1}},
+             "b": dict(FLEET["gpu-a2"], machine_id=machine)}
+    with mounted_fleet(tmp_path, hosts) as fleet:
+        facts = dict((h, gather_facts(host_root=fleet.host_root(h))) for h in hosts)
+    assert facts["a"]["machine_id"] == facts["a-alias"]["machine_id"] == facts["b"]["machine_id"] == machine
+    assert facts["a"]["boot_id"] == facts["a-alias"]["boot_id"] == boot != facts["b"]["boot_id"]
+    assert facts["a"]["parents"] == facts["a-alias"]["parents"]
+    assert all(f["errors"] == [] for f in facts.values())
+
+
+def test_module_taint_out_of_tree_in_tree_and_override(tmp_path):
+    hosts = {"a": FLEET["gpu-a1"], "b": FLEET["gpu-b1"],
+             "c": dict(FLEET["gpu-a2"], parents={"0000:3b:00.0": dict(FLEET["gpu-a2"]["parents"]["0000:3b:00.0"],
+                                                                      driver_in_tree=True)})}
+    with mounted_fleet(tmp_path, hosts) as fleet:
+        assert cat(os.path.join(fleet.root("a"), "module/nvidia/taint")) == b"O\n"
+        assert cat(os.path.join(fleet.root("b"), "module/i915/taint")) == b"\n"
+        facts = dict((h, gather_facts(host_root=fleet.host_root(h))) for h in hosts)
+    assert facts["a"]["parents"]["0000:3b:00.0"]["driver_in_tree"] is False
+    assert facts["b"]["parents"]["0000:00:02.0"]["driver_in_tree"] is True
+    assert facts["b"]["parents"]["mtty"]["subsystem"] == "mtty"
+    assert facts["c"]["parents"]["0000:3b:00.0"]["driver_in_tree"] is True
+
+
+@pytest.mark.parametrize("fault, errno_name", [({"errno": "EIO"}, "EIO"), ({"errno": "EACCES"}, "EACCES")])
+def test_fault_makes_taint_unreadable(tmp_path, fault, errno_name):
+    spec = dict(FLEET["gpu-a2"], faults=[dict(fault, path="module/nvidia/taint")])
+    with mounted_fleet(tmp_path, {"h": spec}) as fleet:
+        facts = gather_facts(host_root=fleet.host_root("h"))
+    assert facts["parents"]["0000:3b:00.0"]["driver_in_tree"] is None
+    assert [(e["path"].rsplit("/", 1)[1], e["errno"]) for e in facts["errors"]] == [("taint", errno_name)]
+
+
+def test_host_root_fault_paths_are_absolute(tmp_path):
+    spec = dict(FLEET["gpu-a2"], faults=[{"path": "/etc/machine-id", "errno": "EIO"},
+                                         {"path": "/proc/sys/kernel/osrelease", "vanish": True}])
+    with mounted_fleet(tmp_path, {"h": spec}) as fleet:
+        facts = gather_facts(host_root=fleet.host_root("h"))
+    assert facts["machine_id"] is None and facts["kernel_release"] is None and facts["boot_id"] is not None
+    assert sorted(e["errno"] for e in facts["errors"]) == ["EIO", "ENOENT"]
+
+
+# -- writes as the kernel allows them: root only -----------------------------------------------
+
+def _write_as(uid, path, data):
+    """Write ``data`` to ``path`` from a forked child running as ``uid``; returns the errno or 0."""
+    pid = os.fork()
+    if pid == 0:    # pragma: no cover - the child
+        code = 0
+        try:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            fd = os.open(path, os.O_WRONLY)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            code = exc.errno
+        except BaseException:   # pylint: disable=broad-except
+            code = 255
+        os._exit(code)
+    return os.waitpid(pid, 0)[1] >> 8
+
+
+def test_non_root_write_gets_eacces_and_root_write_goes_through(tmp_path):
+    with mounted_fleet(tmp_path, {"h": FLEET["gpu-a2"]}) as fleet:
+        tdir = os.path.join(fleet.root("h"), T222)
+        version = b"10de-1eb8-nvidia-222-550.54.10"
+        fleet.clear_log()
+        assert _write_as(65534, os.path.join(tdir, "migration_version"), version) == errno.EACCES
+        assert _write_as(65534, os.path.join(tdir, "create"), b"11111111-2222-3333-4444-555555555555") == errno.EACCES
+        assert cat(os.path.join(tdir, "available_instances")) == b"2\n"
+        assert [(r["uid"], r["errno"]) for r in fleet.writes()] == [(65534, "EACCES"), (65534, "EACCES")]
+        # a non-root read of a 0644 attribute works; the positive control: root writes
+        pid = os.fork()
+        if pid == 0:    # pragma: no cover - the child
+            os.setresuid(65534, 65534, 65534)
+            os._exit(0 if cat(os.path.join(tdir, "migration_version")) == version + b"\n" else 1)
+        assert os.waitpid(pid, 0)[1] == 0
+        assert _write_as(0, os.path.join(tdir, "migration_version"), version) == 0
+        assert os.stat(os.path.join(tdir, "migration_version")).st_mode & 0o777 == 0o644
+        assert os.stat(os.path.join(tdir, "create")).st_mode & 0o777 == 0o200
+        assert os.stat(os.path.join(tdir, "create")).st_uid == 0
+
+
+# -- strict fleet files ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("host, where", [
+    ({"parents": {"0000:3b:00.0": {"pci": {"...": None}}}}, "hosts.h.parents.0000:3b:00.0.pci: "),
+    ({"parents": {"0000:3b:00.0": {"pci": {"vendor_id": 4318}}}}, "hosts.h.parents.0000:3b:00.0.pci.vendor_id: "),
+    ({"parents": {"0000:3b:00.0": {"typo": 1}}}, "hosts.h.parents.0000:3b:00.0: unknown key 'typo'"),
+    ({"parents": {"p": {"types": {"t": {"available_instances": "7"}}}}}, "hosts.h.parents.p.types.t.available_instances"),
+    ({"parents": {"p": {"types": {"t": {"migration": {"accepts": ["..."]}}}}}}, "hosts.h.parents.p.types.t.migration.accepts[0]"),
+    ({"parents": {"p": {"types": {"t": {"migration": {"version": 1.1}}}}}}, "hosts.h.parents.p.types.t.migration.version"),
+    ({"kernel_release": 6.8}, "hosts.h.kernel_release: must be a string"),
+    ({"devices": {"6f2b1c52-...": {"parent": "p", "type": "t"}}}, "placeholder"),
+    ({"unreachable": "no"}, "hosts.h.unreachable"),
+    ({"machine_id": "xyz"}, "hosts.h.machine_id"),
+    ({"alias_of": "nobody"}, "hosts.h.alias_of"),
+    ({"alias_of": "g", "parents": {}}, "an alias"),
+    ({"faults": [{"path": "x", "errno": "ENOPE"}]}, "hosts.h.faults[0].errno"),
+    ({"faults": [{"path": "x", "bogus": 1}]}, "hosts.h.faults[0]: unknown key 'bogus'"),
+    ({"vendor_vfio": {"gpus": {"g": {"vfs": {"v": {"current_type": -1}}}}}}, "vendor_vfio.gpus.g.vfs.v.current_type"),
+    ({"vendor_vfio": {"gpus": {"g": {"vfs": {"v": {"creatable_types": {"x1": "a"}}}}}}}, "creatable_types"),
+    ({"description": "..."}, "hosts.h: unknown key 'description'"),
+])
+def test_bad_fleet_names_the_key_path(host, where):
+    from mdev_sim.model import FleetError, check_fleet   # pylint: disable=import-error
+    with pytest.raises(FleetError) as exc:
+        check_fleet({"fleet_format": 1, "hosts": {"h": host, "g": {}}})
+    assert where in str(exc.value)
+
+
+def test_example_fleet_and_the_documented_example_are_valid():
+    from mdev_sim.model import HostModel, check_fleet   # pylint: disable=import-error
+    with open(os.path.join(TOOLS, "..", "docs", "simulator.md")) as handle:
+        doc = handle.read()
+    block = doc.split("## Fleet description", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    for fleet in (yaml.safe_load(block), yaml.safe_load(open(EXAMPLE))):
+        check_fleet(fleet)
+        for name, spec in fleet["hosts"].items():
+            HostModel(name, spec, fleet=fleet["hosts"])
+
+
+def test_cli_up_says_why_a_mount_failed_and_where_the_log_is(tmp_path):
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "mfusepy.py").write_text("raise ImportError(\"No module named 'mfusepy'\")\n")
+    env = dict(os.environ, PYTHON=sys.executable, PYTHONPATH=str(fake))
+    directory = tmp_path / "fleet"
+    proc = subprocess.run([os.path.join(TOOLS, "mdev-sim"), "up", EXAMPLE, str(directory)], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 2
+    assert "mfusepy" in proc.stderr and str(directory / "gpu-a1.log") in proc.stderr
+    assert "mdev-sim: mdev-sim:" not in proc.stderr and proc.stderr.startswith("mdev-sim: ")
+    assert mounts_under(directory) == []

@@ -5,6 +5,7 @@ import os
 import sys
 
 import yaml
+from mdev_sim.model import boot_id_of, machine_id_of   # tools/ on PYTHONPATH (runme.sh)
 
 
 def expect_migration(mig):
@@ -21,7 +22,12 @@ def expect_pci(ident):
             for k in ("vendor_id", "device_id", "subsystem_vendor_id", "subsystem_device_id", "revision")}
 
 
-def expected_facts(spec):
+def expect_in_tree(parent):
+    """A driver with a declared version is out-of-tree (taint O) unless driver_in_tree says otherwise."""
+    return parent.get("driver_in_tree", parent.get("driver_version") is None)
+
+
+def expected_facts(host, spec):
     parents = {}
     devices = spec.get("devices") or {}
     for pname, parent in (spec.get("parents") or {}).items():
@@ -32,18 +38,26 @@ def expected_facts(spec):
             types[tid] = {"name": t.get("name", tid), "description": t.get("description"),
                           "device_api": t.get("device_api", "vfio-pci"), "available_instances": t["available_instances"],
                           "devices": created, "migration": expect_migration(t.get("migration"))}
-        parents[pname] = {"bus": "pci" if pci else None, "driver": parent.get("driver") if pci else None,
-                          "driver_version": parent.get("driver_version"), "pci": expect_pci(parent["pci"]) if pci else None,
+        driver = parent.get("driver") if pci else None
+        parents[pname] = {"bus": "pci" if pci else None, "subsystem": "pci" if pci else parent.get("class", pname),
+                          "driver": driver, "driver_module": driver,
+                          "driver_version": parent.get("driver_version"),
+                          "driver_in_tree": expect_in_tree(parent) if driver else None,
+                          "pci": expect_pci(parent["pci"]) if pci else None,
                           "numa_node": parent.get("numa_node", -1) if pci else None, "types": types}
     vfs = {}
     for gpu, g in ((spec.get("vendor_vfio") or {}).get("gpus") or {}).items():
         for vf, v in g["vfs"].items():
-            vfs[vf] = {"physfn": gpu, "current_type": v["current_type"] or None,
+            vfs[vf] = {"physfn": gpu, "current_type": v["current_type"],
                        "creatable_types": {} if v["current_type"] else {str(k): n for k, n in v["creatable_types"].items()},
-                       "pci": expect_pci(g["pci"]), "numa_node": g.get("numa_node", -1),
-                       "driver": g.get("driver", "nvidia"), "driver_version": g.get("driver_version")}
+                       "pci": expect_pci(g["pci"]), "numa_node": g.get("numa_node", -1), "subsystem": "pci",
+                       "driver": g.get("driver", "nvidia"), "driver_module": g.get("driver", "nvidia"),
+                       "driver_version": g.get("driver_version"), "driver_in_tree": expect_in_tree(g)}
     return {
+        "schema_version": 2,
         "kernel_release": spec["kernel_release"],
+        "boot_id": boot_id_of(host, spec),
+        "machine_id": machine_id_of(host, spec),
         "parents": parents,
         "devices": {u: {"parent": d["parent"], "type_id": d["type"], "migration": expect_migration(d.get("migration"))}
                     for u, d in devices.items()},
@@ -77,7 +91,12 @@ def main():
             continue
         with open(path) as handle:
             got = json.load(handle)
-        want = expected_facts(spec)
+        want = expected_facts(host, spec)
+        root = os.path.join(sys.argv[3], host)
+        if (got["host_root"], got["sysfs_root"]) != (root, os.path.join(root, "sys")):
+            problems.append("%s: read %s and %s, not the mount %s" % (host, got["host_root"], got["sysfs_root"], root))
+        if got["sources"]["machine_id"] != os.path.join(root, "etc", "machine-id"):
+            problems.append("%s: machine_id read from %s" % (host, got["sources"]["machine_id"]))
         got = {k: got[k] for k in want}
         before = len(problems)
         compare(host, want, got, problems)

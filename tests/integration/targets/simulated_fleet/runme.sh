@@ -6,7 +6,7 @@
 sim_up "$EXAMPLE_FLEET"
 rm -rf "$SIM_DIR/facts"; mkdir -p "$SIM_DIR/facts"
 ansible-playbook -i "$SIM_DIR/inventory.yml" -e "facts_dir=$SIM_DIR/facts" playbook.yml "$@"
-python check_facts.py "$EXAMPLE_FLEET" "$SIM_DIR/facts"
+PYTHONPATH="$COLLECTION_ROOT/tools" python check_facts.py "$EXAMPLE_FLEET" "$SIM_DIR/facts" "$(cd "$SIM_DIR" && pwd -P)"
 # nothing was written anywhere while gathering
 test ! -s "$SIM_DIR/write-log.jsonl"
 

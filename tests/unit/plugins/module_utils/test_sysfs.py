@@ -8,6 +8,8 @@ __metaclass__ = type
 
 import os
 
+import pytest
+
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import MAX_VALUE_BYTES, Sysfs
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.sysfs_tree import Link
 
@@ -62,9 +64,24 @@ def test_read_uses_one_bounded_read(tree, monkeypatch):
 def test_read_int(tree):
     fs = Sysfs(tree({"n": "12", "neg": "-1", "word": "twelve"}))
     assert fs.read_int("n") == (12, None)
-    assert fs.read_int("neg") == (-1, None)
+    assert fs.read_int("neg", signed=True) == (-1, None)
     value, err = fs.read_int("word")
     assert value is None and err.errno == "EINVAL" and "twelve" in err.message
+
+
+@pytest.mark.parametrize("text", ["1_000", "-1", "+1", " 12", "12 ", "0x10", "\u0661\u0662", "\uff11", "1" * 21, ""])
+def test_read_int_is_strict_ascii_decimal(tree, text):
+    fs = Sysfs(tree({"n": text}))
+    value, err = fs.read_int("n")
+    assert value is None and err.errno == "EINVAL"
+
+
+def test_read_int_signed_allows_one_minus_only(tree):
+    fs = Sysfs(tree({"a": "-1", "b": "--1", "c": "-"}))
+    assert fs.read_int("a", signed=True) == (-1, None)
+    assert fs.read_int("b", signed=True)[1].errno == "EINVAL"
+    assert fs.read_int("c", signed=True)[1].errno == "EINVAL"
+    assert fs.read_int("a")[1].errno == "EINVAL"
 
 
 def test_link_escaping_root_is_refused(tree, tmp_path_factory):
@@ -128,3 +145,21 @@ def test_write_once_outside_root_is_refused(tree, tmp_path_factory):
     written, err = fs.write_once("esc/f", b"x")
     assert written is None and err.errno == "EXDEV"
     assert (outside / "f").read_text() == "keep"
+
+
+def test_write_once_refuses_an_attribute_that_is_a_link_inside_the_root(tree):
+    root = tree({"real/attr": "keep", "d/attr": Link("real/attr")})
+    fs = Sysfs(root)
+    written, err = fs.write_once("d/attr", b"x")
+    assert written is None and err.errno == "ELOOP" and "symbolic link" in err.message
+    with open(os.path.join(root, "real/attr")) as handle:
+        assert handle.read() == "keep\n"
+    # the positive control: the real attribute is written
+    assert fs.write_once("real/attr", b"x") == (1, None)
+
+
+def test_read_without_following_refuses_a_link(tree):
+    fs = Sysfs(tree({"real/attr": "v", "d/attr": Link("real/attr")}))
+    assert fs.read("d/attr") == ("v", None)
+    assert fs.read("d/attr", follow=False)[1].errno == "ELOOP"
+    assert fs.read("real/attr", follow=False) == ("v", None)

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 
 import pytest
@@ -62,7 +63,7 @@ def probe(sim, **args):
 
 
 def by_parent(result):
-    return {r["parent"]: r for r in result["results"]}
+    return {r["parent"]: r for r in result["records"]}
 
 
 def test_accepted_and_refused_versions_on_every_parent(sim):
@@ -78,48 +79,48 @@ def test_accepted_and_refused_versions_on_every_parent(sim):
 
 def test_refused_version_is_incompatible_with_einval(sim):
     result = probe(sim, type_id="nvidia-222", source_version="10de-1eb8-nvidia-222-1.0", parents=["0000:3b:00.0"])
-    (rec,) = result["results"]
+    (rec,) = result["records"]
     assert (rec["verdict"], rec["errno"], rec["written"]) == ("incompatible", "EINVAL", None)
     assert result["compatible"] is False and result["compatible_parents"] == []
     (write,) = sim.writes()
-    assert write["path"] == "/%s/nvidia-222/migration_version" % TYPES and write["errno"] == "EINVAL"
+    assert write["path"] == "/sys/%s/nvidia-222/migration_version" % TYPES and write["errno"] == "EINVAL"
     assert write["data"] == "10de-1eb8-nvidia-222-1.0"
 
 
 def test_capacity_is_not_compatibility(sim):
     # nvidia-222 on 3b has available_instances 0 and is still compatible
     result = probe(sim, type_id="nvidia-222", source_version=V222, parents=["0000:3b:00.0"])
-    assert result["results"][0]["verdict"] == "compatible"
+    assert result["records"][0]["verdict"] == "compatible"
 
 
 def test_type_without_attribute_is_unsupported_and_not_written(sim):
     result = probe(sim, type_id="nvidia-223", source_version=V222)
-    (rec,) = result["results"]
+    (rec,) = result["records"]
     assert (rec["verdict"], rec["errno"], rec["path"]) == ("unsupported", "ENOENT", None)
     assert sim.writes() == []
 
 
 def test_v1_version_attribute_is_used_by_auto(sim):
     result = probe(sim, type_id="nvidia-224", source_version="v1-224")
-    (rec,) = result["results"]
+    (rec,) = result["records"]
     assert rec["attribute"] == "version" and rec["verdict"] == "compatible"
     result = probe(sim, type_id="nvidia-224", source_version="v1-224", attribute="migration_version")
-    assert result["results"][0]["verdict"] == "unsupported"
+    assert result["records"][0]["verdict"] == "unsupported"
 
 
 def test_migration_unsupported_type_is_unsupported_enodev_without_write(sim):
     result = probe(sim, type_id="nvidia-225", source_version=V222)
-    (rec,) = result["results"]
+    (rec,) = result["records"]
     assert (rec["verdict"], rec["errno"]) == ("unsupported", "ENODEV")
     assert sim.writes() == []   # the failing read already answers: nothing is written
 
 
 def test_device_probe_covers_device_and_type_attribute(sim):
     result = probe(sim, device=UUID, source_version="dev-v1")
-    recs = {r["path"].rsplit("/", 2)[-2]: r for r in result["results"]}
-    assert len(result["results"]) == 2
-    device_rec = [r for r in result["results"] if "/bus/mdev/devices/" in r["path"]][0]
-    type_rec = [r for r in result["results"] if "mdev_type" in r["path"]][0]
+    recs = {r["path"].rsplit("/", 2)[-2]: r for r in result["records"]}
+    assert len(result["records"]) == 2
+    device_rec = [r for r in result["records"] if "/bus/mdev/devices/" in r["path"]][0]
+    type_rec = [r for r in result["records"] if "mdev_type" in r["path"]][0]
     assert device_rec["verdict"] == "compatible" and type_rec["verdict"] == "incompatible"
     assert type_rec["attribute"] == "version" and recs
     # a parent is compatible only when every attribute probed there accepted
@@ -132,13 +133,13 @@ def test_several_probes_in_one_call(sim):
                                 {"type_id": "nvidia-224", "source_version": "nope"}])
     assert [p["compatible"] for p in result["probes"]] == [True, False]
     assert result["compatible"] is True
-    assert sorted(r["probe"] for r in result["results"]) == [0, 0, 1]
+    assert sorted(r["probe"] for r in result["records"]) == [0, 0, 1]
     assert len(sim.writes("write")) == 3
 
 
 def test_trailing_newline_stripped_once(sim):
     result = probe(sim, type_id="nvidia-222", source_version=V222 + "\n", parents=["0000:3b:00.0"])
-    assert result["results"][0]["written"] == len(V222)
+    assert result["records"][0]["written"] == len(V222)
     assert sim.writes()[0]["data"] == V222
 
 
@@ -149,7 +150,9 @@ def test_trailing_newline_stripped_once(sim):
     ({"op": "write", "errno": "ENODEV"}, "unsupported", "ENODEV"),
     ({"op": "write", "errno": "EOPNOTSUPP"}, "unsupported", "EOPNOTSUPP"),
     ({"op": "write", "short_write": 5}, "error", None),
-    ({"op": "read", "errno": "EIO"}, "unsupported", "EIO"),
+    ({"op": "read", "errno": "EIO"}, "error", "EIO"),
+    ({"op": "read", "errno": "ENODEV"}, "unsupported", "ENODEV"),
+    ({"op": "read", "errno": "EOPNOTSUPP"}, "unsupported", "EOPNOTSUPP"),
     ({"op": "open", "errno": "EAGAIN", "after": 1}, "error", "EAGAIN"),
 ])
 def test_faults(tmp_path, fault, verdict, errno):
@@ -158,11 +161,12 @@ def test_faults(tmp_path, fault, verdict, errno):
         fleet.clear_log()
         result = run_module(mdev_version_probe, {"sysfs_root": fleet.root("t"), "type_id": "nvidia-222",
                                                  "source_version": V222, "parents": ["0000:3b:00.0"]})
-        (rec,) = result["results"]
+        (rec,) = result["records"]
         assert (rec["verdict"], rec["errno"]) == (verdict, errno)
         assert result["compatible"] is False
         if errno in ("EACCES", "EPERM"):
-            assert "become" in rec["message"]
+            assert "become: true" in rec["message"] and "migration_gate_become" in rec["message"]
+            assert "root" in rec["message"]
         if "short_write" in fault:
             assert rec["written"] == 5 and "short write" in rec["message"]
         attempts = fleet.writes()
@@ -178,7 +182,7 @@ def test_attribute_appearing_between_listing_and_write_is_not_written(tmp_path):
         result = run_module(mdev_version_probe, {"sysfs_root": fleet.root("t"), "type_id": "nvidia-222",
                                                  "source_version": V222, "parents": ["0000:3b:00.0"],
                                                  "attribute": "migration_version"})
-        (rec,) = result["results"]
+        (rec,) = result["records"]
         assert rec["verdict"] == "unsupported" and result["compatible"] is False
         assert fleet.writes() == []
 
@@ -188,7 +192,7 @@ def test_attribute_vanishing_between_listing_and_write(tmp_path):
     with mounted_fleet(tmp_path, {"t": host([fault])}) as fleet:
         result = run_module(mdev_version_probe, {"sysfs_root": fleet.root("t"), "type_id": "nvidia-222",
                                                  "source_version": V222, "parents": ["0000:3b:00.0"]})
-        (rec,) = result["results"]
+        (rec,) = result["records"]
         assert rec["verdict"] == "unsupported" and rec["errno"] == "ENOENT"
 
 
@@ -231,7 +235,7 @@ def test_nul_in_version_is_refused_by_core_or_by_the_module(sim, monkeypatch):
     assert sim.writes() == []
 
 
-def test_parent_link_outside_root_is_refused_before_any_write(sim, tmp_path):
+def test_parent_link_outside_root_is_an_error_record_and_nothing_is_written(tmp_path):
     outside = tmp_path / "outside"
     (outside / "mdev_supported_types" / "nvidia-222").mkdir(parents=True)
     target = outside / "mdev_supported_types" / "nvidia-222" / "migration_version"
@@ -239,10 +243,97 @@ def test_parent_link_outside_root_is_refused_before_any_write(sim, tmp_path):
     root = tmp_path / "tree"
     (root / "class" / "mdev_bus").mkdir(parents=True)
     os.symlink(str(outside), str(root / "class" / "mdev_bus" / "0000:3b:00.0"))
-    result = fail_module(mdev_version_probe, {"sysfs_root": str(root), "type_id": "nvidia-222",
-                                              "source_version": V222})
-    assert "outside" in result["msg"] and "0000:3b:00.0" in result["msg"]
+    result = run_module(mdev_version_probe, {"sysfs_root": str(root), "type_id": "nvidia-222",
+                                             "source_version": V222})
+    (rec,) = result["records"]
+    assert (rec["parent"], rec["verdict"], rec["errno"], rec["written"]) == ("0000:3b:00.0", "error", "EXDEV", None)
+    assert "outside" in rec["message"] and result["compatible"] is False
     assert target.read_text() == "keep\n"
+
+
+def test_one_broken_parent_does_not_stop_the_others(tmp_path):
+    fault = {"path": "class/mdev_bus/0000:86:00.0", "link_to": "../../../../../../../../../../etc"}
+    with mounted_fleet(tmp_path, {"t": host([fault])}) as fleet:
+        fleet.clear_log()
+        result = run_module(mdev_version_probe, {"host_root": fleet.host_root("t"), "type_id": "nvidia-222",
+                                                 "source_version": V222})
+        recs = by_parent(result)
+        assert (recs["0000:86:00.0"]["verdict"], recs["0000:86:00.0"]["errno"]) == ("error", "EXDEV")
+        assert recs["0000:3b:00.0"]["verdict"] == "compatible" and result["compatible_parents"] == ["0000:3b:00.0"]
+        assert len(fleet.writes("write")) == 1
+
+
+def test_records_not_results_and_every_record_key(sim):
+    result = probe(sim, type_id="nvidia-222", source_version=V222)
+    assert "results" not in result
+    for rec in result["records"]:
+        assert sorted(rec) == sorted(["probe", "parent", "type_id", "device", "attribute", "path", "source_version",
+                                      "verdict", "errno", "written", "message"])
+    assert [sorted(p) for p in result["probes"]] == [sorted(["source_version", "type_id", "device", "compatible",
+                                                             "compatible_parents"])]
+
+
+def test_host_root_option_reads_sysfs_under_it(sim):
+    result = run_module(mdev_version_probe, {"host_root": sim.host_root("t"), "type_id": "nvidia-222",
+                                             "source_version": V222, "parents": ["0000:3b:00.0"]})
+    assert result["records"][0]["path"].startswith(os.path.join(sim.host_root("t"), "sys", "class", "mdev_bus"))
+    assert result["compatible"] is True
+
+
+@pytest.mark.parametrize("value", [1.1, 10, True, {"a": 1}, ["v"]])
+def test_source_version_must_be_a_real_string(sim, value):
+    for args in ({"type_id": "nvidia-222", "source_version": value},
+                 {"probes": [{"type_id": "nvidia-222", "source_version": value}]}):
+        result = fail_module(mdev_version_probe, dict(args, sysfs_root=sim.root("t")))
+        assert "source_version" in result["msg"] and "must be a string" in result["msg"]
+    assert sim.writes() == []
+
+
+def test_names_with_a_trailing_newline_are_refused(sim):
+    for args, named in (({"type_id": "nvidia-222\n"}, "type_id"), ({"device": UUID + "\n"}, "device"),
+                        ({"type_id": "nvidia-222", "parents": ["0000:3b:00.0\n"]}, "parents[0]")):
+        result = fail_module(mdev_version_probe, dict(args, sysfs_root=sim.root("t"), source_version=V222))
+        assert named in result["msg"]
+    assert sim.writes() == []
+
+
+def test_parent_named_twice_is_written_once(sim):
+    result = probe(sim, type_id="nvidia-222", source_version=V222, parents=["0000:3b:00.0", "0000:3b:00.0"])
+    assert [r["verdict"] for r in result["records"]] == ["compatible", "compatible"]
+    assert "not written again" in result["records"][1]["message"]
+    assert len(sim.writes("write")) == 1
+
+
+def test_non_root_probe_is_an_error_that_says_to_become_root(sim):
+    from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe import execute, plan
+    from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import Sysfs
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:    # pragma: no cover - the child, as nobody
+        try:
+            os.close(read_end)
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+            fs = Sysfs(sim.root("t"))
+            (rec,) = execute(fs, plan(fs, [{"source_version": V222, "type_id": "nvidia-222",
+                                            "parents": ["0000:3b:00.0"]}]))
+            os.write(write_end, json.dumps(rec).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    data = b""
+    while True:
+        chunk = os.read(read_end, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    rec = json.loads(data.decode())
+    assert (rec["verdict"], rec["errno"], rec["written"]) == ("error", "EACCES", None)
+    assert "become: true" in rec["message"] and "root" in rec["message"]
+    (attempt,) = sim.writes()
+    assert (attempt["uid"], attempt["op"], attempt["errno"]) == (65534, "open", "EACCES")
 
 
 def test_missing_sysfs_root_is_named(tmp_path):
