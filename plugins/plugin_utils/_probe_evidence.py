@@ -48,11 +48,11 @@ def _is_record(item):
 def task_status(result):
     """``(status, message)`` of a registered task result that did not run to the end, or None."""
     if result.get("unreachable"):
-        return "unreachable", "the host was unreachable for the probe: %s" % (result.get("msg") or "no message")
+        return "unreachable", "the host was unreachable (%s)" % (result.get("msg") or "no message")
     if result.get("failed"):
-        return "failed", "the probe task failed: %s" % (result.get("msg") or "no message")
+        return "failed", "the task failed (%s)" % (result.get("msg") or "no message")
     if result.get("skipped"):
-        return "skipped", "the probe task was skipped on this host"
+        return "skipped", "the task was skipped on this host"
     return None
 
 
@@ -64,7 +64,7 @@ def outcome_of(registered, host):
     if isinstance(registered, Mapping):
         status = task_status(registered)
         if status is not None:
-            return _outcome(status[0], message=status[1])
+            return _outcome(status[0], message="the probe did not run: %s" % status[1])
         if "records" in registered:
             registered = registered["records"]
         elif isinstance(registered.get("results"), Sequence) and not isinstance(registered["results"], str):
@@ -91,7 +91,7 @@ def _loop_outcome(items, where):
             raise PolicyInputError("%s: loop item %d is not a task result" % (where, index))
         status = task_status(item)
         if status is not None:
-            problems.append("loop item %d: %s" % (index, status[1]))
+            problems.append("probe loop item %d did not run: %s" % (index, status[1]))
             continue
         if not isinstance(item.get("records"), Sequence) or isinstance(item.get("records"), str):
             raise PolicyInputError("%s: loop item %d is not a result of mdev_version_probe (no records)"
@@ -122,6 +122,12 @@ def _why_not(record):
                                             else "", record.get("message") or "no message")
 
 
+def _offline_said(offline):
+    """The offline decision, kept for the reader: once a probe is asked for it no longer counts."""
+    return ["offline, without the probe (does not count once a probe is asked for): %s: %s"
+            % (offline["verdict"], reason) for reason in offline["reasons"]]
+
+
 def apply_probe(offline, outcome, source, versions):
     """The decision for one parent once probe evidence for its host is known."""
     if not versions or offline["verdict"] == INCOMPATIBLE:
@@ -130,8 +136,7 @@ def apply_probe(offline, outcome, source, versions):
     if "free_vfs" in offline:
         keep["free_vfs"] = offline["free_vfs"]
     if outcome["status"] != OK:
-        return decision(UNKNOWN, None, [outcome["message"] + "; a probe was asked for, so the offline verdict (%s) "
-                                        "does not count" % offline["verdict"]], **keep)
+        return decision(UNKNOWN, None, [outcome["message"]] + _offline_said(offline), **keep)
     refused, missing = [], []
     for version in versions:
         mine = [r for r in outcome["records"] if _about(r, source, offline["parent"], version)]
@@ -147,7 +152,6 @@ def apply_probe(offline, outcome, source, versions):
     if refused:
         return decision(INCOMPATIBLE, EVIDENCE_PROBE, refused, **keep)
     if missing:
-        return decision(UNKNOWN, None, missing + ["a probe was asked for and did not accept, so the offline verdict "
-                                                  "(%s) does not count" % offline["verdict"]], **keep)
+        return decision(UNKNOWN, None, missing + _offline_said(offline), **keep)
     return decision(COMPATIBLE, EVIDENCE_PROBE, ["the target's driver accepted %s in a write probe"
                                                  % ", ".join(versions)], **keep)

@@ -172,8 +172,11 @@ def inventory(fleet_path, directory):
         if spec.get("unreachable"):
             hostvars = dict(UNREACHABLE)
         else:
+            # Local hosts run as the controller's user (root: FUSE mounts need it); the probe's
+            # privilege escalation goes through su, which needs no sudo installed.
             hostvars = {"ansible_connection": "local",
-                        "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
+                        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                        "ansible_become_method": "ansible.builtin.su"}
         # The mount is the host root; sysfs is its sys/ (roles and filters read sysfs_root).
         hostvars["host_root"] = os.path.join(os.path.abspath(directory), name)
         hostvars["sysfs_root"] = os.path.join(hostvars["host_root"], "sys")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Target selection over a simulated fleet of nine hosts (one unreachable), through real
+# Target selection over a simulated fleet of ten hosts (one unreachable), through real
 # inventory hostvars (lazy, templated values) and JMESPath.
 # shellcheck source=tests/integration/targets/setup_mdev_sim/sim.sh
 . ../setup_mdev_sim/sim.sh
