@@ -91,6 +91,10 @@ def _mutual(a, b, fleet, context):
     return one["verdict"] == COMPATIBLE and two["verdict"] == COMPATIBLE, one
 
 
+def _version_of(member):
+    return shape.version_state(member["source"]["migration"])[1] if member["kind"] == KIND_MDEV else None
+
+
 def _partition(members, fleet, context):
     """Domains of one (kind, type): each grown around a representative, by the pair rule both ways."""
     domains, undecided, unsupported = [], [], []
@@ -105,11 +109,17 @@ def _partition(members, fleet, context):
         if not alone:
             undecided.append(dict(rep, reasons=self_record["reasons"]))
             continue
+        # A domain holds one version (or none): only there is the pair rule an equivalence, so a
+        # member judged compatible with the representative both ways is compatible with every
+        # other member. Acceptance across versions is reported as directions, never merged.
         group, rest = [rep], []
         for member in remaining:
-            (group if _mutual(rep, member, fleet, context)[0] else rest).append(member)
+            fits = _version_of(member) == _version_of(rep) and _mutual(rep, member, fleet, context)[0]
+            (group if fits else rest).append(member)
         remaining = rest
-        domains.append({"members": group, "evidence": self_record["evidence"],
+        versions = sorted(set(shape.version_state(m["source"]["migration"])[1] for m in group
+                              if m["kind"] == KIND_MDEV) - set([None]))
+        domains.append({"members": group, "evidence": self_record["evidence"], "versions": versions,
                         "version": shape.version_state(rep["source"]["migration"])[1]
                         if rep["kind"] == KIND_MDEV else None})
     return domains, undecided, unsupported
@@ -221,7 +231,7 @@ def migration_domains(fleet, policy="auto", probes=None):
             "type_id": first["type_id"],
             "type_name": first["name"],
             "evidence": domain["evidence"],
-            "versions": [domain["version"]] if domain["version"] is not None else [],
+            "versions": domain["versions"],
             "hosts": sorted(set(m["host"] for m in members)),
             "members": [{"host": m["host"], "parent": m["parent"], "available": m["available"],
                          "devices": m["devices"]} for m in members],

@@ -24,6 +24,7 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary im
     EVIDENCE_POLICY,
     EVIDENCE_VERSION,
     INCOMPATIBLE,
+    KIND_MDEV,
     PCI_BOARD_KEYS,
     UNKNOWN,
     decision,
@@ -97,9 +98,11 @@ def _identity_decision(label, source, target, kernel, device_api, capacity, extr
 def _version_gate(source, target_record, policy):
     """The version rows of the table: a final ``(verdict, evidence, reason)``, or None to go on to identity."""
     src_state, src_version, src_detail = shape.version_state(source.get("migration"))
-    dev_state, _dev_version, dev_detail = (shape.version_state(source["device_migration"])
-                                           if source.get("device_migration") is not None
-                                           else (shape.ABSENT, None, None))
+    # A source device's record is missing when versions were not gathered; a source described by
+    # its type (no device) has no device-level record at all.
+    dev_state, dev_version, dev_detail = (shape.version_state(source.get("device_migration"))
+                                          if source.get("device") is not None and source.get("kind") == KIND_MDEV
+                                          else (shape.ABSENT, None, None))
     dst_state, dst_version, dst_detail = shape.version_state(target_record)
     if src_state == shape.UNSUPPORTED or dev_state == shape.UNSUPPORTED:
         return INCOMPATIBLE, EVIDENCE_VERSION, "the source does not support migration: %s" % (
@@ -110,17 +113,23 @@ def _version_gate(source, target_record, policy):
                                 (dst_state, dst_detail, "target")):
         if state in (shape.UNREADABLE, shape.NOT_GATHERED):
             return UNKNOWN, None, "on the %s, %s" % (side, detail)
-    if src_state == shape.PUBLISHED and dst_state == shape.PUBLISHED:
-        if src_version != dst_version:
-            return UNKNOWN, None, ("the target publishes version %s, the source %s: only a write probe can tell "
-                                   "whether the target accepts it" % (dst_version, src_version))
-        if policy == "identity":
-            return None
-        return COMPATIBLE, EVIDENCE_VERSION, "the target publishes the source's migration version %s" % src_version
-    if src_state != dst_state:
-        side = "source" if src_state == shape.PUBLISHED else "target"
+    if src_state == shape.PUBLISHED and dst_state == shape.PUBLISHED and src_version != dst_version:
+        return UNKNOWN, None, ("the target publishes version %s, the source %s: only a write probe can tell "
+                               "whether the target accepts it" % (dst_version, src_version))
+    source_publishes = shape.PUBLISHED in (src_state, dev_state)
+    if source_publishes != (dst_state == shape.PUBLISHED):
+        side = "source" if source_publishes else "target"
         return UNKNOWN, None, ("only the %s publishes a migration version (a different driver generation): identity "
                                "cannot vouch for it; a write probe can decide" % side)
+    # The device-level version (RFC v5) may fold more than the type into the string: it must be
+    # the target type's version too, or only a probe can tell.
+    if dev_state == shape.PUBLISHED and dev_version != dst_version:
+        return UNKNOWN, None, ("the source device publishes version %s, the target type %s: only a write probe can "
+                               "tell whether the target accepts it" % (dev_version, dst_version))
+    if dst_state == shape.PUBLISHED:
+        if policy == "identity":
+            return None
+        return COMPATIBLE, EVIDENCE_VERSION, "the target publishes the source's migration version %s" % dst_version
     if policy == "version":
         return UNKNOWN, None, "neither side publishes a migration version, so the version policy cannot decide"
     return None
