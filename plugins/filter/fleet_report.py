@@ -49,11 +49,11 @@ RETURN = r"""
 _value:
   description:
     - The report - C(report_version), C(generated_at), C(probed), C(summary), C(hosts), C(types), C(version_drift),
-      C(domains), C(unsupported), C(one_way), C(stranded), C(errors). See C(docs/report-schema.json).
+      C(domains), C(unsupported), C(one_way), C(accepted), C(stranded), C(errors). See C(docs/report-schema.json).
   type: dict
 """
 
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._report import build_report
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import fleet_and_accepts, validate
 
 SPEC = {"hosts": {"type": "list", "elements": "str"}, "probes": {"type": "raw"}, "generated_at": {"type": "str"}}
