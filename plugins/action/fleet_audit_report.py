@@ -22,7 +22,7 @@ import os
 import stat
 import tempfile
 
-from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.errors import AnsibleActionFail, AnsibleError, AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
@@ -154,7 +154,10 @@ class ActionModule(ActionBase):
         hostvars = task_vars.get("hostvars")
         if hostvars is None:
             raise AnsibleActionFail("%s: no hostvars available" % PLUGIN)
-        fleet, accepts = fleet_and_accepts(PLUGIN, hostvars, args["hosts"], args["probes"])
+        try:
+            fleet, accepts = fleet_and_accepts(PLUGIN, hostvars, args["hosts"], args["probes"])
+        except AnsibleFilterError as exc:
+            raise AnsibleActionFail(to_native(exc))
         generated_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         report = build_report(fleet, accepts, generated_at, probed=args["probes"] is not None)
 
