@@ -16,8 +16,8 @@ __metaclass__ = type
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._policy import fleet_members
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._domains import migration_domains
 
-# 2: domains carry ``reserved``, stranded devices may carry ``reasons``, new top-level ``accepted``.
-REPORT_VERSION = 2
+# Changes only when a key changes meaning or goes away (docs/report-schema.json); new keys keep it.
+REPORT_VERSION = 1
 
 HOST_STATUSES = ("ok", "errors", "no facts")
 
