@@ -189,11 +189,17 @@ None.
 """
 
 
+def _count(number, noun):
+    """``1 host``, ``2,048 hosts``."""
+    return "{:,} {}{}".format(number, noun, "" if number == 1 else "s")
+
+
 def _environment(autoescape):
     env = Environment(loader=DictLoader({"report.md": _MARKDOWN, "report.html": _HTML}), autoescape=autoescape,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined)
     env.filters["md"] = md_cell
     env.filters["thousands"] = lambda n: "{:,}".format(n)
+    env.filters["count"] = _count
     return env
 
 
@@ -344,6 +350,7 @@ th,td{border-bottom:1px solid var(--line);padding:.3em .6em;text-align:left;vert
 th{background:#eef1f5;position:sticky;top:0;cursor:pointer;user-select:none;white-space:nowrap}
 th[aria-sort=ascending]::after{content:" \\25B2";font-size:.75em}
 th[aria-sort=descending]::after{content:" \\25BC";font-size:.75em}
+th[data-kind=num]{text-align:right}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.none{color:#a0a8b4}
 tbody tr:hover{background:#f3f7fc}
@@ -526,7 +533,7 @@ _HTML = """\
 <header>
 <h1>mdev migration audit</h1>
 <p>{% if generated_at %}Generated {{ generated_at }}{{ ", with write probes" if probed else "" }}. {% endif %}
-{% for label, value, _t in summary[:1] %}{{ value | thousands }} hosts.{% endfor %}</p>
+{% for label, value, _t in summary[:1] %}{{ value | count("host") }}.{% endfor %}</p>
 <nav>{% for t in tables %}<a href="#{{ t.id }}">{{ t.title }}</a>{% endfor %}</nav>
 </header>
 <main>
@@ -542,7 +549,7 @@ _HTML = """\
 {% for slug, label, n in strip_counts %}
 <span><i class="st-{{ slug }}"></i>{{ label }}: <b data-state="{{ slug }}">{{ n | thousands }}</b></span>
 {% endfor %}
-{% if per_cell > 1 %}<span>one cell = {{ per_cell | thousands }} hosts in name order, coloured by the worst of them</span>{% endif %}
+{% if per_cell > 1 %}<span>one cell = {{ per_cell | count("host") }} in name order, coloured by the worst of them</span>{% endif %}
 </div>
 <div class="strip" id="host-strip">
 {% for c in strip %}<i class="st-{{ c.slug }}" title="{{ c.title }}"></i>{% endfor %}
@@ -562,7 +569,7 @@ Colour = evidence;
 <span><i class="ev-policy"></i>policy (identity facts)</span></div>
 <div class="compat">
 {% for t in compat %}
-<div class="tlabel"><b>{{ t.type_id }}</b><span>{{ t.name or t.kind }} &middot; {{ t.hosts | thousands }} hosts
+<div class="tlabel"><b>{{ t.type_id }}</b><span>{{ t.name or t.kind }} &middot; {{ t.hosts | count("host") }}
 {% if t.unsupported %} &middot; {{ t.unsupported }} without migration{% endif %}</span></div>
 <div class="dblocks">
 {% for b in t.blocks %}
@@ -570,7 +577,7 @@ Colour = evidence;
  data-hosts="{{ b.hosts }}" data-free="{{ b.free }}" style="flex-grow:{{ [b.hosts, 0.2] | max }}"
  title="{{ b.id }}: {{ b.evidence }} evidence; versions: {{ b.versions | join(', ') or 'none' }}">
 <b>{{ b.id }}</b>
-<small>{{ b.hosts | thousands }} hosts &middot; {{ b.free | thousands }} free &middot; {{ b.used | thousands }} used</small>
+<small>{{ b.hosts | count("host") }} &middot; {{ b.free | thousands }} free &middot; {{ b.used | thousands }} used</small>
 <small>{{ b.versions | join(', ') if b.versions else b.evidence }}</small>
 {% for src in b.accepts_from %}<span class="mark oneway">&larr; {{ src }} one-way</span>{% endfor %}
 {% for dst in b.accepted_by %}<span class="mark oneway-src">&rarr; {{ dst }}</span>{% endfor %}
@@ -578,7 +585,7 @@ Colour = evidence;
 {% if b.stranded %}<span class="mark bad">{{ b.stranded }} stuck</span>{% endif %}
 </div>
 {% else %}
-<div class="note">no migration domain</div>
+<p class="note">no migration domain</p>
 {% endfor %}
 </div>
 {% endfor %}
@@ -591,7 +598,7 @@ Colour = evidence;
 <span><i class="b-res"></i>reserved</span></div>
 <div class="bars">
 {% for b in bars %}
-<div><b>{{ b.id }}</b> <span class="count">{{ b.hosts | thousands }} hosts</span></div>
+<div><b>{{ b.id }}</b> <span class="count">{{ b.hosts | count("host") }}</span></div>
 <div class="bar" data-domain="{{ b.id }}" title="{{ b.id }}: {{ b.used }} used, {{ b.free }} free, {{ b.reserved }} reserved">
 <i class="b-used" style="width:{{ b.used_pct }}%"></i><i class="b-free" style="width:{{ b.free_pct }}%"></i><i class="b-res" style="width:{{ b.reserved_pct }}%"></i></div>
 <div class="bnum">{{ b.used | thousands }} used &middot; {{ b.free | thousands }} free &middot; {{ b.reserved | thousands }} reserved{% if b.stranded %} &middot; <b>{{ b.stranded }} without target</b>{% endif %}</div>
