@@ -73,7 +73,7 @@ attributes:
     support: none
   check_mode:
     support: full
-    details: Nothing is written; RV(changed) and RV(changed_files) say what a run would change.
+    details: Nothing is written; C(changed) and RV(changed_files) say what a run would change.
   diff_mode:
     support: partial
     details: The changes of the JSON and Markdown files, when neither the old nor the new file is over 256 KiB.

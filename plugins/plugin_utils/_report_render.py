@@ -104,8 +104,8 @@ def tables(report):
                             [[a.get(k) for k in keys] for a in accepted],
                             "Directions in which a write probe accepted a version, for some or all hosts."))
     result += [
-        Table("unsupported", "Types without migration support", [("host", text, None), ("parent", text, None),
-                                                                  ("type", text, None)],
+        Table("unsupported", "Types without migration support",
+              [("host", text, None), ("parent", text, None), ("type", text, None)],
               [[u["host"], u["parent"], u["type_id"]] for u in report["unsupported"]]),
         Table("errors", "Read errors", [("host", text, None), ("path", text, None), ("errno", text, None),
                                         ("message", text, None)],
@@ -198,7 +198,7 @@ def _environment(autoescape):
     env = Environment(loader=DictLoader({"report.md": _MARKDOWN, "report.html": _HTML}), autoescape=autoescape,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined)
     env.filters["md"] = md_cell
-    env.filters["thousands"] = lambda n: "{:,}".format(n)
+    env.filters["thousands"] = "{:,}".format
     env.filters["count"] = _count
     return env
 
@@ -271,14 +271,18 @@ def compatibility(report):
     return rows
 
 
+def _percent(part, total):
+    return round(100.0 * part / total, 2) if total else 0
+
+
 def capacity_bars(report):
     bars = []
     for d in report["domains"]:
         used, free, reserved = d["devices"], d["capacity"], d.get("reserved") or 0
         total = used + free + reserved
-        pct = (lambda n: round(100.0 * n / total, 2) if total else 0)
         bars.append({"id": d["id"], "hosts": len(d["hosts"]), "used": used, "free": free, "reserved": reserved,
-                     "used_pct": pct(used), "free_pct": pct(free), "reserved_pct": pct(reserved),
+                     "used_pct": _percent(used, total), "free_pct": _percent(free, total),
+                     "reserved_pct": _percent(reserved, total),
                      "stranded": len(d["stranded"])})
     return bars
 
@@ -298,7 +302,7 @@ def render_html(report):
         generated_at=report.get("generated_at"), probed=report.get("probed"), summary=summary_items(report),
         tables=table_list, strip=cells, strip_counts=strip_counts, per_cell=per_cell,
         compat=compatibility(report), bars=capacity_bars(report), page_size=PAGE_SIZE, list_inline=LIST_INLINE,
-        css=_CSS, script=_SCRIPT,
+        css=_CSS, script=_SCRIPT, slugs=STATUS_SLUG,
         data=_script_json({"page": PAGE_SIZE, "tables": dict((t.id, t.rows) for t in table_list)}))
 
 
@@ -599,9 +603,14 @@ Colour = evidence;
 <div class="bars">
 {% for b in bars %}
 <div><b>{{ b.id }}</b> <span class="count">{{ b.hosts | count("host") }}</span></div>
-<div class="bar" data-domain="{{ b.id }}" title="{{ b.id }}: {{ b.used }} used, {{ b.free }} free, {{ b.reserved }} reserved">
-<i class="b-used" style="width:{{ b.used_pct }}%"></i><i class="b-free" style="width:{{ b.free_pct }}%"></i><i class="b-res" style="width:{{ b.reserved_pct }}%"></i></div>
-<div class="bnum">{{ b.used | thousands }} used &middot; {{ b.free | thousands }} free &middot; {{ b.reserved | thousands }} reserved{% if b.stranded %} &middot; <b>{{ b.stranded }} without target</b>{% endif %}</div>
+<div class="bar" data-domain="{{ b.id }}"
+ title="{{ b.id }}: {{ b.used }} used, {{ b.free }} free, {{ b.reserved }} reserved">
+<i class="b-used" style="width:{{ b.used_pct }}%"></i>
+<i class="b-free" style="width:{{ b.free_pct }}%"></i>
+<i class="b-res" style="width:{{ b.reserved_pct }}%"></i></div>
+<div class="bnum">{{ b.used | thousands }} used &middot; {{ b.free | thousands }} free &middot;
+{{ b.reserved | thousands }} reserved
+{%- if b.stranded %} &middot; <b>{{ b.stranded }} without target</b>{% endif %}</div>
 {% else %}
 <div>None.</div>
 {% endfor %}
@@ -615,14 +624,19 @@ Colour = evidence;
 <div class="tools"><input class="filter" type="search" placeholder="Filter {{ t.title | lower }}&hellip;"
  aria-label="Filter {{ t.title | lower }}"><span class="count"></span></div>
 <table id="table-{{ t.id }}">
-<thead><tr>{% for label, kind, noun in t.columns %}<th data-kind="{{ kind }}"{% if noun %} data-noun="{{ noun }}"{% endif %}>{{ label }}</th>{% endfor %}</tr></thead>
+<thead><tr>{% for label, kind, noun in t.columns %}
+<th data-kind="{{ kind }}"{% if noun %} data-noun="{{ noun }}"{% endif %}>{{ label }}</th>
+{% endfor %}</tr></thead>
 <tbody>
 {% for row in t.rows[:page_size] %}
 <tr>{% for value in row %}{% set kind = t.columns[loop.index0][1] %}
 {% if value is none or (kind == 'list' and not value) %}<td class="none">-</td>
 {% elif kind == 'list' and value | length == 1 %}<td>{{ value[0] }}</td>
-{% elif kind == 'list' %}<td><details><summary>{{ value | length | thousands }} {{ t.columns[loop.index0][2] }}</summary><div class="list">{{ value[:list_inline] | join(', ') }}{% if value | length > list_inline %} &hellip;{% endif %}</div></details></td>
-{% elif kind == 'status' %}<td><span class="badge st-{{ {'ok': 'ok', 'errors': 'err', 'no facts': 'nofacts'}.get(value, 'err') }}">{{ value }}</span></td>
+{% elif kind == 'list' %}<td><details>
+<summary>{{ value | length | thousands }} {{ t.columns[loop.index0][2] }}</summary>
+<div class="list">{{ value[:list_inline] | join(', ') }}{% if value | length > list_inline %} &hellip;{% endif %}</div>
+</details></td>
+{% elif kind == 'status' %}<td><span class="badge st-{{ slugs.get(value, 'err') }}">{{ value }}</span></td>
 {% elif kind == 'num' %}<td class="num">{{ value | thousands }}</td>
 {% else %}<td>{{ value }}</td>
 {% endif %}{% endfor %}</tr>

@@ -113,7 +113,7 @@ def load_dump_dom(url):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[10000, 100000])
     parser.add_argument("--write", help="write the HTML of the (single) size here and stop")
     args = parser.parse_args()
