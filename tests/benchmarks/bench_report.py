@@ -80,7 +80,8 @@ def chromium_path():
 
 
 def load_playwright(url):
-    """Seconds from navigation to the ready marker, as the page measures it, and wall time."""
+    """Seconds from navigation to the ready marker, as the page measures it, wall time, and the
+    seconds a sort (click on the host column's header) and a filter (text typed) of the hosts table take."""
     from playwright.sync_api import sync_playwright  # pylint: disable=import-outside-toplevel
     profile = tempfile.mkdtemp(prefix="bench-chromium-")
     try:
@@ -93,8 +94,18 @@ def load_playwright(url):
             page.wait_for_selector("html[data-report-ready]", state="attached", timeout=300000)
             wall = time.perf_counter() - start
             in_page = page.evaluate("window.reportReadyAt") / 1000.0
+            start = time.perf_counter()
+            page.click("#table-hosts thead th")
+            page.click("#table-hosts thead th")
+            page.wait_for_selector("#table-hosts th[aria-sort=descending]")
+            sort = (time.perf_counter() - start) / 2
+            start = time.perf_counter()
+            page.fill("#hosts input.filter", "gpu00001")
+            page.wait_for_function("document.querySelectorAll('#table-hosts tbody tr').length <= 100 && "
+                                   "document.querySelector('#hosts .tools .count').textContent.includes('filtered')")
+            typed = time.perf_counter() - start
             browser.close()
-        return in_page, wall
+        return in_page, wall, sort, typed
     finally:
         shutil.rmtree(profile, ignore_errors=True)
 
@@ -107,9 +118,13 @@ def load_dump_dom(url):
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True, timeout=600).stdout
         wall = time.perf_counter() - start
         assert b"data-report-ready" in out, "the page's script did not finish"
-        return None, wall
+        return None, wall, None, None
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def _secs(value):
+    return "-" if value is None else "%.2f" % value
 
 
 def main():
@@ -122,8 +137,9 @@ def main():
         load = load_playwright
     except ImportError:
         load = load_dump_dom
-    print("| hosts | build (s) | render (s) | HTML (MB) | Chromium to ready, in page (s) | wall incl. start (s) |")
-    print("|---|---|---|---|---|---|")
+    print("| hosts | build (s) | render (s) | HTML (MB) | Chromium load to ready, in page (s) | wall (s) "
+          "| sort hosts (s) | filter hosts (s) |")
+    print("|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
         fleet = make_fleet(size)
         start = time.perf_counter()
@@ -141,12 +157,11 @@ def main():
             path = os.path.join(workdir, "report.html")
             with open(path, "w") as handle:
                 handle.write(page)
-            in_page, wall = load("file://" + path)
+            in_page, wall, sort, typed = load("file://" + path)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        print("| %d | %.1f | %.1f | %.1f | %s | %.2f |" % (
-            size, built, rendered, len(page.encode("utf-8")) / 1e6, "%.2f" % in_page if in_page is not None else "-",
-            wall))
+        print("| %d | %.1f | %.1f | %.1f | %s | %.2f | %s | %s |" % (
+            size, built, rendered, len(page.encode("utf-8")) / 1e6, _secs(in_page), wall, _secs(sort), _secs(typed)))
         sys.stdout.flush()
 
 
