@@ -26,6 +26,7 @@ from jinja2 import DictLoader, Environment, StrictUndefined
 PAGE_SIZE = 100          # table rows on one page
 LIST_INLINE = 200        # list items written into the page without scripts (all of them are in the data)
 MD_LIST_ITEMS = 20       # list items shown in a Markdown cell
+BARS_SHOWN = 40          # capacity bars shown before the rest are folded
 STRIP_CELLS = 2000       # most cells of the host status strip; beyond, a cell stands for several hosts
 STATUS_SLUG = {"ok": "ok", "errors": "err", "no facts": "nofacts"}
 STATUS_LABEL = {"ok": "ok", "errors": "read errors", "no facts": "no facts"}
@@ -284,7 +285,8 @@ def capacity_bars(report):
                      "used_pct": _percent(used, total), "free_pct": _percent(free, total),
                      "reserved_pct": _percent(reserved, total),
                      "stranded": len(d["stranded"])})
-    return bars
+    # fullest first: devices without target, then the smallest share of free instances
+    return sorted(bars, key=lambda b: (-min(b["stranded"], 1), b["free_pct"] if b["used"] + b["free"] else 100.0))
 
 
 def _script_json(data):
@@ -301,7 +303,8 @@ def render_html(report):
     return env.get_template("report.html").render(
         generated_at=report.get("generated_at"), probed=report.get("probed"), summary=summary_items(report),
         tables=table_list, strip=cells, strip_counts=strip_counts, per_cell=per_cell,
-        compat=compatibility(report), bars=capacity_bars(report), page_size=PAGE_SIZE, list_inline=LIST_INLINE,
+        compat=compatibility(report), bars=capacity_bars(report), bars_shown=BARS_SHOWN,
+        page_size=PAGE_SIZE, list_inline=LIST_INLINE,
         css=_CSS, script=_SCRIPT, slugs=STATUS_SLUG,
         data=_script_json({"page": PAGE_SIZE, "tables": dict((t.id, t.rows) for t in table_list)}))
 
@@ -359,6 +362,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.none{color:#a0a8b4}
 tbody tr:hover{background:#f3f7fc}
 details summary{cursor:pointer;color:#2c5fa3}
+details.more{margin-top:.5em}
 details .list{max-width:60em;max-height:16em;overflow:auto;color:var(--mute);padding:.2em 0}
 .badge{display:inline-block;padding:0 .5em;border-radius:9px;color:#fff;font-size:.85em}
 .pager{display:flex;gap:.5em;align-items:center;margin-top:.5em}
@@ -496,8 +500,9 @@ _SCRIPT = r"""
     });
     var timer = null;
     input.addEventListener("input", function () {
+      // Large tables wait for a pause in typing; small ones follow every key.
       clearTimeout(timer);
-      timer = setTimeout(apply, rows.length > 20000 ? 200 : 0);
+      if (rows.length > 20000) { timer = setTimeout(apply, 200); } else { apply(); }
     });
     prev.addEventListener("click", function () { if (page > 0) { page--; draw(); } });
     next.addEventListener("click", function () { page++; draw(); });
@@ -598,10 +603,12 @@ Colour = evidence;
 
 <section class="card" id="pic-capacity">
 <h2>Capacity per migration domain</h2>
+<p class="note">Fullest first: domains with devices that cannot be evacuated, then by the share of instances free.</p>
 <div class="legend"><span><i class="b-used"></i>used</span><span><i class="b-free"></i>free</span>
 <span><i class="b-res"></i>reserved</span></div>
+{% macro bar_rows(rows) %}
 <div class="bars">
-{% for b in bars %}
+{% for b in rows %}
 <div><b>{{ b.id }}</b> <span class="count">{{ b.hosts | count("host") }}</span></div>
 <div class="bar" data-domain="{{ b.id }}"
  title="{{ b.id }}: {{ b.used }} used, {{ b.free }} free, {{ b.reserved }} reserved">
@@ -611,10 +618,18 @@ Colour = evidence;
 <div class="bnum">{{ b.used | thousands }} used &middot; {{ b.free | thousands }} free &middot;
 {{ b.reserved | thousands }} reserved
 {%- if b.stranded %} &middot; <b>{{ b.stranded }} without target</b>{% endif %}</div>
-{% else %}
-<div>None.</div>
 {% endfor %}
 </div>
+{% endmacro %}
+{% if not bars %}
+<p>None.</p>
+{% endif %}
+{{ bar_rows(bars[:bars_shown]) }}
+{% if bars | length > bars_shown %}
+<details class="more"><summary>{{ ((bars | length) - bars_shown) | count("more domain") }}, with more headroom</summary>
+{{ bar_rows(bars[bars_shown:]) }}
+</details>
+{% endif %}
 </section>
 
 {% for t in tables %}

@@ -106,6 +106,16 @@ def test_capacity_bars():
     assert bars[0]["used_pct"] == pytest.approx(100.0 / 6, abs=0.01)
 
 
+def test_capacity_bars_fullest_first_and_folded(monkeypatch):
+    rep = report()
+    rep["domains"][1]["devices"] = 4             # 4 used, 4 free: fuller than 1 used, 5 free
+    assert [b["id"] for b in render.capacity_bars(rep)] == ["nvidia-222#2", "nvidia-222#1"]
+    monkeypatch.setattr(render, "BARS_SHOWN", 1)
+    page = render.render_html(rep)
+    assert len(re.findall(r'<div class="bar" data-domain=', page)) == 2
+    assert "<summary>1 more domain, with more headroom</summary>" in page
+
+
 @pytest.mark.parametrize("fmt", ["json", "markdown", "html"])
 @pytest.mark.parametrize("probed", [False, True])
 def test_generated_at_round_trip(fmt, probed):
