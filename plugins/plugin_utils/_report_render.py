@@ -322,7 +322,7 @@ main{padding:1em 2em 3em;max-width:1600px}
 section.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1em 1.2em;margin:1em 0}
 h2{font-size:1.15em;margin:0 0 .6em}
 p.note{color:var(--mute);margin:.2em 0 .8em}
-.kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(130px,1fr));gap:.6em;margin:1em 0}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(112px,1fr));gap:.6em;margin:1em 0}
 .kpi{background:#fff;border:1px solid var(--line);border-radius:8px;padding:.6em .8em}
 .kpi b{display:block;font-size:1.7em;font-weight:600;font-variant-numeric:tabular-nums}
 .kpi span{color:var(--mute);font-size:.9em}
@@ -345,9 +345,9 @@ font-size:.85em;line-height:1.3;overflow:hidden}
 margin:.15em .2em 0 0;font-size:.85em}
 .dblock .mark.bad{background:#fdecea;color:#8e1b10}
 .sizer{float:right;color:var(--mute);font-size:.9em}
-.bars{display:grid;grid-template-columns:minmax(120px,200px) 1fr minmax(220px,auto);gap:.35em 1em;align-items:center}
+.bars{display:grid;grid-template-columns:minmax(140px,260px) 1fr minmax(220px,auto);gap:.35em 1em;align-items:center}
 .bar{display:flex;height:18px;background:#eef1f5;border-radius:4px;overflow:hidden}
-.bar i{display:block;height:100%}.b-used{background:var(--used)}.b-free{background:var(--free)}.b-res{background:var(--res)}
+.bar i{display:block;height:100%}.bar.stuck{box-shadow:0 0 0 2px var(--nofacts)}.b-used{background:var(--used)}.b-free{background:var(--free)}.b-res{background:var(--res)}
 .bnum{color:var(--mute);font-variant-numeric:tabular-nums;font-size:.9em;white-space:nowrap}
 .tools{display:flex;gap:1em;align-items:center;margin:.2em 0 .5em}
 .tools input{font:inherit;padding:.3em .5em;border:1px solid var(--line);border-radius:4px;min-width:18em}
@@ -359,7 +359,7 @@ th[aria-sort=ascending]::after{content:" \\25B2";font-size:.75em}
 th[aria-sort=descending]::after{content:" \\25BC";font-size:.75em}
 th[data-kind=num]{text-align:right}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.none{color:#a0a8b4}
+td.none,p.none{color:#a0a8b4}
 tbody tr:hover{background:#f3f7fc}
 details summary{cursor:pointer;color:#2c5fa3}
 details.more{margin-top:.5em}
@@ -610,7 +610,7 @@ Colour = evidence;
 <div class="bars">
 {% for b in rows %}
 <div><b>{{ b.id }}</b> <span class="count">{{ b.hosts | count("host") }}</span></div>
-<div class="bar" data-domain="{{ b.id }}"
+<div class="bar{{ ' stuck' if b.stranded else '' }}" data-domain="{{ b.id }}"
  title="{{ b.id }}: {{ b.used }} used, {{ b.free }} free, {{ b.reserved }} reserved">
 <i class="b-used" style="width:{{ b.used_pct }}%"></i>
 <i class="b-free" style="width:{{ b.free_pct }}%"></i>
@@ -633,10 +633,13 @@ Colour = evidence;
 </section>
 
 {% for t in tables %}
-<section class="card" id="{{ t.id }}" data-table="{{ t.id }}">
+<section class="card" id="{{ t.id }}"{% if t.rows %} data-table="{{ t.id }}"{% endif %}>
 <h2>{{ t.title }} <span class="count">{{ t.rows | length | thousands }}</span></h2>
 {% if t.note %}<p class="note">{{ t.note }}</p>{% endif %}
-<div class="tools"><input class="filter" type="search" placeholder="Filter {{ t.title | lower }}&hellip;"
+{% if not t.rows %}
+<p class="none">None.</p>
+{% else %}
+<div class="tools"><input class="filter" type="search" placeholder="Filter rows&hellip;"
  aria-label="Filter {{ t.title | lower }}"><span class="count"></span></div>
 <table id="table-{{ t.id }}">
 <thead><tr>{% for label, kind, noun in t.columns %}
@@ -660,6 +663,7 @@ Colour = evidence;
 </table>
 <div class="pager"{% if t.rows | length <= page_size %} hidden{% endif %}><button class="prev" type="button" disabled>&lsaquo; previous</button>
 <span class="page"></span><button class="next" type="button">next &rsaquo;</button></div>
+{% endif %}
 </section>
 {% endfor %}
 </main>

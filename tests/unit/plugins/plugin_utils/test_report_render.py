@@ -68,7 +68,7 @@ def test_html_pictures():
     rep = report()
     page = render.render_html(rep)
     assert len(re.findall(r'<div class="dblock ', page)) == len(rep["domains"]) == 2
-    assert len(re.findall(r'<div class="bar" data-domain=', page)) == 2
+    assert len(re.findall(r'<div class="bar( stuck)?" data-domain=', page)) == 2
     strip = re.search(r'<div class="strip" id="host-strip">(.*?)</div>', page, re.S).group(1)
     assert re.findall(r'class="st-(\w+)"', strip) == ["nofacts", "ok", "err", "ok"]   # gone, newer, same, src
     assert 'class="dblock ev-version drift"' in page     # newer runs another version than the rest
@@ -112,7 +112,7 @@ def test_capacity_bars_fullest_first_and_folded(monkeypatch):
     assert [b["id"] for b in render.capacity_bars(rep)] == ["nvidia-222#2", "nvidia-222#1"]
     monkeypatch.setattr(render, "BARS_SHOWN", 1)
     page = render.render_html(rep)
-    assert len(re.findall(r'<div class="bar" data-domain=', page)) == 2
+    assert len(re.findall(r'<div class="bar( stuck)?" data-domain=', page)) == 2
     assert "<summary>1 more domain, with more headroom</summary>" in page
 
 
