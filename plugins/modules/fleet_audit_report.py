@@ -127,7 +127,9 @@ summary:
   sample: {"hosts": 10, "hosts_with_facts": 9, "hosts_without_facts": ["gpu-x9"], "types": 9, "devices": 4,
            "capacity": 91, "domains": 12, "stranded_devices": 1, "version_drift": 2, "errors": 0}
 generated_at:
-  description: UTC time of the report.
+  description:
+    - UTC time of this run, written into the files that changed. A file left unchanged keeps the time it was
+      written, which is when the fleet last looked like this.
   returned: always
   type: str
   sample: "2026-11-26T23:20:30Z"
