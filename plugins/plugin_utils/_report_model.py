@@ -22,7 +22,6 @@ REPORT_VERSION = 1
 HOST_STATUSES = ("ok", "errors", "no facts")
 
 _DOMAIN_KEYS = ("id", "kind", "type_id", "type_name", "evidence", "versions", "hosts", "capacity", "devices")
-_MEMBER_KEYS = ("host", "parent", "available", "devices")
 
 
 def _majority(values):
@@ -114,7 +113,8 @@ def build_report(fleet, accepts=None, generated_at=None, probed=False):
 def _domain_record(domain):
     """The report's record of a domain: the documented keys only, ``reserved`` 0 until reservations exist."""
     record = dict((k, domain.get(k)) for k in _DOMAIN_KEYS)
-    record["members"] = [dict((k, m.get(k)) for k in _MEMBER_KEYS) for m in domain.get("members") or []]
+    record["members"] = [{"host": m.get("host"), "parent": m.get("parent"), "available": m.get("available"),
+                          "devices": m.get("devices")} for m in domain.get("members") or []]
     record["stranded"] = [dict(s) for s in domain.get("stranded") or []]
     record["reserved"] = domain.get("reserved") or 0
     return record

@@ -37,3 +37,9 @@ status=$?
 set -e
 [ "$status" -ne 0 ]
 sha256sum -c "$SIM_DIR/before.sha"
+
+# Check mode on a fleet that changed: the task says changed and writes nothing.
+ansible-playbook -i "$INV" vfio.mdev_migration.audit -e 'audit_hosts=mdev_hosts:!gpu-a1' \
+  -e "audit_report_dir=$REPORT" --check "$@" > "$SIM_DIR/check-changed.log"
+grep -A 2 'Build the report' "$SIM_DIR/check-changed.log" | grep -q '^changed:'
+sha256sum -c "$SIM_DIR/before.sha"
