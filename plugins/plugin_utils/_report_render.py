@@ -537,6 +537,7 @@ _HTML = """\
 {% endif %}
 <title>mdev migration audit</title>
 <style>{{ css | safe }}</style>
+<noscript><style>.tools,.pager,.sizer{display:none}</style></noscript>
 </head>
 <body>
 <header>
@@ -639,6 +640,10 @@ Colour = evidence;
 {% if not t.rows %}
 <p class="none">None.</p>
 {% else %}
+{% if t.rows | length > page_size %}
+<noscript><p class="note">The first {{ page_size }} of {{ t.rows | length | thousands }} rows; all of them are in the
+JSON and Markdown reports.</p></noscript>
+{% endif %}
 <div class="tools"><input class="filter" type="search" placeholder="Filter rows&hellip;"
  aria-label="Filter {{ t.title | lower }}"><span class="count"></span></div>
 <table id="table-{{ t.id }}">

@@ -122,3 +122,11 @@ def test_generated_at_round_trip(fmt, probed):
     rep = dict(report(), probed=probed)
     assert render.generated_at_of(fmt, render.render(rep, fmt)) == "2026-11-27T10:00:00Z"
     assert render.generated_at_of(fmt, "something else") is None
+
+
+def test_first_page_without_scripts(monkeypatch):
+    monkeypatch.setattr(render, "PAGE_SIZE", 2)
+    page = render.render_html(report())
+    hosts = re.search(r'<table id="table-hosts">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    assert hosts.count("<tr>") == 2
+    assert "The first 2 of 4 rows" in page
