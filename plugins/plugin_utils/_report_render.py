@@ -347,7 +347,8 @@ margin:.15em .2em 0 0;font-size:.85em}
 .sizer{float:right;color:var(--mute);font-size:.9em}
 .bars{display:grid;grid-template-columns:minmax(140px,260px) 1fr minmax(220px,auto);gap:.35em 1em;align-items:center}
 .bar{display:flex;height:18px;background:#eef1f5;border-radius:4px;overflow:hidden}
-.bar i{display:block;height:100%}.bar.stuck{box-shadow:0 0 0 2px var(--nofacts)}.b-used{background:var(--used)}.b-free{background:var(--free)}.b-res{background:var(--res)}
+.bar i{display:block;height:100%}.bar.stuck{box-shadow:0 0 0 2px var(--nofacts)}
+.b-used{background:var(--used)}.b-free{background:var(--free)}.b-res{background:var(--res)}
 .bnum{color:var(--mute);font-variant-numeric:tabular-nums;font-size:.9em;white-space:nowrap}
 .tools{display:flex;gap:1em;align-items:center;margin:.2em 0 .5em}
 .tools input{font:inherit;padding:.3em .5em;border:1px solid var(--line);border-radius:4px;min-width:18em}
