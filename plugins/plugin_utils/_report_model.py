@@ -124,7 +124,8 @@ def _stranded(domains, domain_list):
     """Devices that cannot be evacuated, each with its type and domain.
 
     Taken from the domains' top-level ``stranded`` list when the policy provides one (with the
-    reasons), else from each domain's own list.
+    reasons), else from each domain's own list. With the top-level list, each domain's own list is
+    made to agree with it.
     """
     if domains.get("stranded") is None:
         return [dict(s, type_id=d["type_id"], domain=d["id"]) for d in domain_list for s in d["stranded"]]
@@ -137,4 +138,10 @@ def _stranded(domains, domain_list):
         entry = dict(item)
         entry.setdefault("domain", domain_of.get((item.get("host"), item.get("parent"), item.get("type_id"))))
         result.append(entry)
+    per_domain = {}
+    for entry in result:
+        per_domain.setdefault(entry["domain"], []).append(
+            {"host": entry.get("host"), "parent": entry.get("parent"), "device": entry.get("device")})
+    for d in domain_list:
+        d["stranded"] = per_domain.get(d["id"], [])
     return sorted(result, key=lambda x: (str(x.get("host")), str(x.get("parent")), str(x.get("device"))))

@@ -50,6 +50,8 @@ def test_stranded_and_accepted_from_the_policy(monkeypatch):
                                "reasons": ["no other host of the domain has a free instance"]}]
         result["accepted"] = [{"type_id": "nvidia-222", "from_version": "v-550", "to_version": "v-551",
                                "hosts": ["newer"], "complete": False}]
+        for domain in result["domains"]:
+            domain["stranded"] = []           # the top-level list is the one to follow
         result["domains"][0]["reserved"] = 2
         result["domains"][0]["future_key"] = "ignored"
         return result
@@ -59,6 +61,8 @@ def test_stranded_and_accepted_from_the_policy(monkeypatch):
     validate(report)
     assert report["stranded"][0]["reasons"] == ["no other host of the domain has a free instance"]
     assert report["stranded"][0]["domain"] == "nvidia-222#1"
+    assert report["domains"][0]["stranded"] == [{"host": "src", "parent": "0000:3b:00.0", "device": SRC_UUID}]
+    assert report["summary"]["stranded_devices"] == 1
     assert report["accepted"][0]["to_version"] == "v-551"
     assert report["domains"][0]["reserved"] == 2 and "future_key" not in report["domains"][0]
 
