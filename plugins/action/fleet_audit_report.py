@@ -7,6 +7,10 @@
 
 The report of a large fleet is large (one placement per host and type); building and writing
 it here, in Python, avoids passing it through templating three times.
+
+A file counts as changed only when its content apart from ``generated_at`` differs from the file
+already there (or its mode does): an audit of an unchanged fleet is ``changed=false`` and leaves
+the files, and their time stamp, as they were. In check mode nothing is written.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,42 +18,101 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import json
 import os
+import stat
 import tempfile
 
-from ansible.errors import AnsibleError
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._report import (
-    build_report,
-    render_html,
-    render_markdown,
-)
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import fleet_and_accepts
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._fleet_input import Fleet
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_render import generated_at_of, render
 
+PLUGIN = "fleet_audit_report"
 FORMATS = {"json": "json", "markdown": "md", "html": "html"}
+DEFAULT_MODE = "0644"
+DIFF_MAX_BYTES = 256 * 1024     # larger files are reported changed without a diff
+ARGUMENT_SPEC = dict(
+    dest=dict(type="path", required=True),
+    name=dict(type="str", default="mdev-audit"),
+    formats=dict(type="list", elements="str", default=list(FORMATS), choices=list(FORMATS)),
+    hosts=dict(type="list", elements="str"),
+    probes=dict(type="raw"),
+    policy=dict(type="str", default="auto", choices=["auto", "version", "identity"]),
+    mode=dict(type="raw", default=DEFAULT_MODE),
+)
 
 
-def _render(report, fmt):
-    if fmt == "json":
-        return json.dumps(report, indent=4, sort_keys=True) + "\n"
-    return render_markdown(report) if fmt == "markdown" else render_html(report)
+class _ActionArgs:
+    """What ``_fleet_input.Fleet`` needs to report bad input: an error naming this action."""
+
+    name = "vfio.mdev_migration.%s" % PLUGIN
+
+    def fail(self, message):
+        raise AnsibleActionFail("%s: %s" % (self.name, message))
 
 
-def write_atomically(path, text):
+def parse_mode(value):
+    """The permission bits of the ``mode`` option: an octal string such as ``0644`` or an integer."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean")
+    if isinstance(value, int):
+        mode = value
+    else:
+        text = str(value).strip()
+        if not text or len(text) > 5 or any(c not in "01234567" for c in text.lstrip("0o") or "0"):
+            raise ValueError("%r is not an octal mode such as '0644'" % (value,))
+        mode = int(text.lstrip("0o") or "0", 8)
+    if not 0 <= mode <= 0o7777:
+        raise ValueError("%r is out of range (0 to 07777)" % (value,))
+    if not mode & stat.S_IRUSR:
+        raise ValueError("%s would make the report unreadable by its owner" % format(mode, "04o"))
+    return mode
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        return ""
+    except OSError as exc:
+        raise AnsibleError("%s: cannot read the existing report file %s: %s" % (PLUGIN, path, to_native(exc)))
+
+
+def _current_mode(path):
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
+def plan_file(path, fmt, report, mode):
+    """What writing ``report`` as ``fmt`` at ``path`` would do: a dict with ``content`` (None when the
+    content is unchanged apart from ``generated_at``), ``before`` (the existing text) and ``chmod``."""
+    before = _read(path)
+    content = None
+    if before is None:
+        content = render(report, fmt)
+    else:
+        old_at = generated_at_of(fmt, before)
+        same = render(dict(report, generated_at=old_at), fmt) if old_at is not None else None
+        if same != before:
+            content = render(report, fmt)
+    return {"path": path, "format": fmt, "before": before, "content": content,
+            "chmod": content is None and _current_mode(path) != mode}
+
+
+def write_atomically(path, text, mode):
     """Write ``text`` to a temporary file beside ``path`` and rename it over ``path``.
 
     A reader sees the old file or the new one, never half of one; a failure leaves the old one.
-    Returns whether the content changed.
     """
     data = text.encode("utf-8")
-    try:
-        with open(path, "rb") as handle:
-            if handle.read() == data:
-                return False
-    except OSError:
-        pass
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
     try:
@@ -57,7 +120,7 @@ def write_atomically(path, text):
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -65,40 +128,65 @@ def write_atomically(path, text):
         except OSError:
             pass
         raise
-    return True
+
+
+def _diff(plan):
+    after = plan["content"]
+    if after is None or plan["format"] == "html":
+        return None
+    before = plan["before"] or ""
+    if len(before) > DIFF_MAX_BYTES or len(after) > DIFF_MAX_BYTES:
+        return None
+    return {"before_header": plan["path"], "after_header": plan["path"], "before": before, "after": after}
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        _spec, args = self.validate_argument_spec(argument_spec=dict(
-            dest=dict(type="path", required=True),
-            name=dict(type="str", default="mdev-audit"),
-            formats=dict(type="list", elements="str", default=list(FORMATS), choices=list(FORMATS)),
-            hosts=dict(type="list", elements="str"),
-            probes=dict(type="raw"),
-        ))
-        if not args["name"] or "/" in args["name"] or args["name"].startswith("."):
-            raise AnsibleError("fleet_audit_report: name %r must be a plain file name" % args["name"])
+        _spec, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        if not args["name"] or "/" in args["name"] or args["name"].startswith(".") or "\0" in args["name"]:
+            raise AnsibleActionFail("%s: name %r must be a plain file name" % (PLUGIN, args["name"]))
+        if not args["formats"]:
+            raise AnsibleActionFail("%s: formats must name at least one of %s" % (PLUGIN, ", ".join(FORMATS)))
+        try:
+            mode = parse_mode(args["mode"])
+        except ValueError as exc:
+            raise AnsibleActionFail("%s: mode: %s" % (PLUGIN, exc))
+        dest = args["dest"]
+        if os.path.exists(dest) and not os.path.isdir(dest):
+            raise AnsibleActionFail("%s: dest %s exists and is not a directory" % (PLUGIN, dest))
         hostvars = task_vars.get("hostvars")
         if hostvars is None:
-            raise AnsibleError("fleet_audit_report: no hostvars available")
-        fleet, accepts = fleet_and_accepts("fleet_audit_report", hostvars, args["hosts"], args["probes"])
+            raise AnsibleActionFail("%s: no hostvars available" % PLUGIN)
+        fleet = Fleet(_ActionArgs(), hostvars)
         generated_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        report = build_report(fleet, accepts, generated_at, probed=args["probes"] is not None)
-        dest = args["dest"]
-        try:
-            os.makedirs(dest, exist_ok=True)
-            files, changed = [], False
-            for fmt in args["formats"]:
-                path = os.path.join(dest, "%s.%s" % (args["name"], FORMATS[fmt]))
-                changed = write_atomically(path, _render(report, fmt)) or changed
-                files.append(path)
-        except OSError as exc:
-            raise AnsibleError("fleet_audit_report: cannot write the report in %s: %s" % (dest, exc))
-        result.update(changed=changed, files=files, summary=report["summary"], generated_at=generated_at)
+        report = build_report(fleet.report_fleet(args["hosts"]), args["policy"], fleet.probe_lookup(args["probes"]),
+                              generated_at)
+
+        # Everything is rendered and compared before the first write: bad input writes nothing.
+        plans = [plan_file(os.path.join(dest, "%s.%s" % (args["name"], FORMATS[fmt])), fmt, report, mode)
+                 for fmt in dict.fromkeys(args["formats"])]
+        if not self._task.check_mode:
+            try:
+                os.makedirs(dest, exist_ok=True)
+                for plan in plans:
+                    if plan["content"] is not None:
+                        write_atomically(plan["path"], plan["content"], mode)
+                    elif plan["chmod"]:
+                        os.chmod(plan["path"], mode)
+            except OSError as exc:
+                raise AnsibleActionFail("%s: cannot write the report in %s: %s" % (PLUGIN, dest, to_native(exc)))
+        changed_files = [p["path"] for p in plans if p["content"] is not None or p["chmod"]]
+        result.update(changed=bool(changed_files), files=[p["path"] for p in plans], changed_files=changed_files,
+                      summary=report["summary"], generated_at=generated_at)
+        if self._task.diff:
+            diffs = [d for d in (_diff(p) for p in plans) if d is not None]
+            if diffs:
+                result["diff"] = diffs
         return result

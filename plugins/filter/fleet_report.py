@@ -25,6 +25,11 @@ description:
 extends_documentation_fragment:
   - vfio.mdev_migration._fleet
 options:
+  policy:
+    description: As in the P(vfio.mdev_migration.migration_targets#filter) filter; domains and stranded devices follow it.
+    type: str
+    choices: [auto, version, identity]
+    default: auto
   generated_at:
     description: A timestamp to put in the report.
     type: str
@@ -49,23 +54,24 @@ RETURN = r"""
 _value:
   description:
     - The report - C(report_version), C(generated_at), C(probed), C(summary), C(hosts), C(types), C(version_drift),
-      C(domains), C(unsupported), C(one_way), C(stranded), C(errors). See C(docs/report-schema.json).
+      C(domains), C(unsupported), C(undecided), C(one_way), C(accepted), C(stranded), C(errors), C(policy). See C(docs/report-schema.json).
   type: dict
 """
 
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._report import build_report
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import fleet_and_accepts, validate
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._fleet_input import Fleet
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import PluginArgs
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
 
-SPEC = {"hosts": {"type": "list", "elements": "str"}, "probes": {"type": "raw"}, "generated_at": {"type": "str"}}
+ARGS = PluginArgs(DOCUMENTATION)
 
 
-def _fleet_report(data, **kwargs):
-    plugin = "fleet_report"
-    params = validate(plugin, SPEC, kwargs)
-    fleet, accepts = fleet_and_accepts(plugin, data, params["hosts"], params["probes"])
-    return build_report(fleet, accepts, params["generated_at"], probed=params["probes"] is not None)
+def fleet_report(data, *args, **kwargs):
+    params = ARGS.validate(args, kwargs)
+    fleet = Fleet(ARGS, data)
+    return build_report(fleet.report_fleet(params["hosts"]), params["policy"], fleet.probe_lookup(params["probes"]),
+                        params["generated_at"])
 
 
 class FilterModule(object):
     def filters(self):
-        return {"fleet_report": _fleet_report}
+        return {"fleet_report": fleet_report}

@@ -14,8 +14,12 @@ version_added: 0.1.0
 author:
   - vfio.mdev_migration maintainers (@vfio-mdev-migration)
 description:
-  - Turns the report of P(vfio.mdev_migration.fleet_report#filter) into Markdown, or into a self-contained HTML page
-    (inline style, no scripts, nothing fetched from the network).
+  - Turns the report of P(vfio.mdev_migration.fleet_report#filter) into Markdown, or into a self-contained HTML page.
+  - The HTML page has pictures (host status strip, types and their migration domains, capacity per domain) and
+    tables that can be sorted (click a column header), filtered (the box above each table) and paged, with long host
+    lists folded. Style, a small script and the data are inline; nothing is fetched from the network when it is
+    viewed. Without scripts, the pictures and the first page of each table still show.
+  - In Markdown, a list in a table cell shows its first 20 items and the total; the JSON report has all of them.
 positional: format
 options:
   _input:
@@ -50,23 +54,21 @@ _value:
 
 from collections.abc import Mapping
 
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._report import REPORT_VERSION, render_html, render_markdown
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._selection import fail, to_plain, validate
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import REPORT_VERSION
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_render import render_html, render_markdown
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import PluginArgs, to_plain
 
-SPEC = {"format": {"type": "str", "default": "markdown", "choices": ["markdown", "html"]}}
+ARGS = PluginArgs(DOCUMENTATION)
 
 
-def _render(report, *args, **kwargs):
-    plugin = "fleet_report_render"
-    if args:
-        kwargs["format"] = args[0]
-    params = validate(plugin, SPEC, kwargs)
+def fleet_report_render(report, *args, **kwargs):
+    params = ARGS.validate(args, kwargs)
     if not isinstance(report, Mapping) or report.get("report_version") != REPORT_VERSION:
-        fail(plugin, "the input must be a report of fleet_report (report_version %d)" % REPORT_VERSION)
+        ARGS.fail("the input must be a report of fleet_report (report_version %d)" % REPORT_VERSION)
     report = to_plain(report)
     return render_html(report) if params["format"] == "html" else render_markdown(report)
 
 
 class FilterModule(object):
     def filters(self):
-        return {"fleet_report_render": _render}
+        return {"fleet_report_render": fleet_report_render}

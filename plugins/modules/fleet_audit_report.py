@@ -22,6 +22,14 @@ description:
     page.
   - Each file is written to a temporary file beside it and renamed over it, so a reader never sees half a file and a
     run that fails leaves the previous report as it was.
+  - A file counts as changed only when its content apart from the report's C(generated_at) differs from the file
+    already there, or its mode does; an unchanged file is left as it was (with its old C(generated_at)), so an audit
+    of an unchanged fleet reports C(changed=false).
+  - Every file is rendered and compared before the first one is written; an invalid option or input fails with a
+    message naming it, and writes nothing.
+  - The HTML page is self-contained (inline style and script, no network access when viewed) - pictures of the host
+    status, of the types and their migration domains and of each domain's capacity, then tables that can be sorted,
+    filtered and paged, with long host lists folded. See P(vfio.mdev_migration.fleet_report_render#filter).
   - The report is built and rendered in Python, without passing it through templating; this is what keeps the audit
     of thousands of hosts fast. The role C(vfio.mdev_migration.fleet_audit) uses it.
 options:
@@ -43,11 +51,23 @@ options:
     description: Hosts to report on. Default - every host in C(hostvars).
     type: list
     elements: str
+  mode:
+    description:
+      - Permissions of the files, as an octal string (V("0640")) or a number. The owner must be able to read them.
+    type: raw
+    default: "0644"
   probes:
     description:
       - Probe results - the name of the variable each host registered M(vfio.mdev_migration.mdev_version_probe) into,
         or a mapping of host name to that registered result. Domains then rest on probe evidence.
     type: raw
+  policy:
+    description:
+      - As in the P(vfio.mdev_migration.migration_targets#filter) filter; domains and the devices that cannot be
+        evacuated are decided by the same rule.
+    type: str
+    choices: [auto, version, identity]
+    default: auto
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -59,9 +79,11 @@ attributes:
   bypass_host_loop:
     support: none
   check_mode:
-    support: none
+    support: full
+    details: Nothing is written; C(changed) and RV(changed_files) say what a run would change.
   diff_mode:
-    support: none
+    support: partial
+    details: The changes of the JSON and Markdown files, when neither the old nor the new file is over 256 KiB.
   platform:
     platforms: posix
 seealso:
@@ -77,6 +99,15 @@ EXAMPLES = r"""
   run_once: true
   register: audit
 
+- name: Keep the report from other users, and only say what would change
+  vfio.mdev_migration.fleet_audit_report:
+    dest: "{{ playbook_dir }}/mdev-audit"
+    formats: [json, html]
+    mode: "0640"
+  check_mode: true
+  run_once: true
+  register: would
+
 - name: Say where it is
   ansible.builtin.debug:
     msg: "{{ audit.files }}"
@@ -90,6 +121,12 @@ files:
   type: list
   elements: str
   sample: [/tmp/mdev-audit/mdev-audit.json, /tmp/mdev-audit/mdev-audit.md, /tmp/mdev-audit/mdev-audit.html]
+changed_files:
+  description: The paths whose content (apart from C(generated_at)) or mode changed, or would change in check mode.
+  returned: always
+  type: list
+  elements: str
+  sample: [/tmp/mdev-audit/mdev-audit.json]
 summary:
   description: The report's C(summary) (see C(docs/report-schema.json)).
   returned: always
@@ -97,7 +134,9 @@ summary:
   sample: {"hosts": 10, "hosts_with_facts": 9, "hosts_without_facts": ["gpu-x9"], "types": 9, "devices": 4,
            "capacity": 91, "domains": 12, "stranded_devices": 1, "version_drift": 2, "errors": 0}
 generated_at:
-  description: UTC time of the report.
+  description:
+    - UTC time of this run, written into the files that changed. A file left unchanged keeps the time it was
+      written, which is when the fleet last looked like this.
   returned: always
   type: str
   sample: "2026-11-26T23:20:30Z"

@@ -240,7 +240,7 @@ def migration_domains(fleet, policy="auto", probes=None):
             "stranded": [{"host": s["host"], "parent": s["parent"], "device": s["device"], "reasons": s["reasons"]}
                          for m in members for s in stranded_at.get((m["host"], m["parent"], m["type_id"]), [])],
         })
-    result.sort(key=lambda d: (d["type_id"], d["kind"], d["hosts"], d["versions"]))
+    result.sort(key=lambda d: (d["type_id"], d["kind"], d["versions"], d["hosts"]))
     counters = {}
     for domain in result:
         counters[domain["type_id"]] = counters.get(domain["type_id"], 0) + 1

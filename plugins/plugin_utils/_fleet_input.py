@@ -113,6 +113,11 @@ class Fleet:
                 self.args.fail(str(exc))
         return lookup
 
+    def report_fleet(self, hosts=None):
+        """``{host: facts or None}``: None for a host without usable facts (malformed count as none)."""
+        usable, without = self.usable(hosts)
+        return dict(usable, **dict((host, None) for host in without))
+
     def usable(self, hosts=None):
         """``({host: facts}, [hosts without usable facts])``: malformed facts count as none."""
         usable, without = {}, []

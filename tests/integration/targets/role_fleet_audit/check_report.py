@@ -29,6 +29,7 @@ assert types["1428"]["kind"] == "vendor_vfio" and types["1428"]["capacity"] == 3
 domains = {d["id"]: d for d in report["domains"]}
 assert domains["nvidia-222#2"]["hosts"] == ["gpu-a1", "gpu-a2", "gpu-a3"]
 assert [u["type_id"] for u in report["unsupported"]] == ["mdpy-vga"]
+assert all(d["reserved"] == 0 for d in report["domains"]) and isinstance(report["accepted"], list)
 with open(sys.argv[3]) as handle:
     markdown = handle.read()
 for heading in ("## Summary", "## Types", "## Version drift", "## Migration domains", "## Devices that cannot be evacuated"):
