@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo: a simulated fleet of nine KVM hosts with vGPUs (no GPU needed), an audit report of
+# The demo: a simulated fleet of ten KVM hosts with vGPUs (no GPU needed), an audit report of
 # the fleet, and a gate decision for migrating one VM. Installs what it needs on a fresh machine.
 set -euo pipefail
 # shellcheck source=hacking/lib.sh

@@ -61,6 +61,9 @@ _value:
   elements: dict
 """
 
+from collections.abc import Mapping
+
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import version_problem
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _source
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import mdev_facts_of
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import PluginArgs
@@ -103,8 +106,12 @@ def _for_versions(facts, versions):
     requests = []
     for type_id in sorted(offered):
         wanted = versions.get(type_id) or []
-        if isinstance(wanted, str):
+        if not isinstance(wanted, (list, tuple, Mapping)):
             ARGS.fail("versions.%s must be a list of versions or a mapping keyed by version" % type_id)
+        for version in wanted:
+            problem = version_problem(version)
+            if problem:
+                ARGS.fail("versions.%s: %r is not a migration version: it %s" % (type_id, version, problem))
         for version in sorted(str(v) for v in wanted):
             requests.append({"type_id": type_id, "source_version": version})
     return requests

@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vfio.mdev_migration.plugins.filter.migration_domains import FilterModule
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import (
+    accepted,
     facts,
     hostvars,
     migration,
@@ -52,18 +53,25 @@ def test_unsupported_types_listed_apart():
     assert result["domains"] == [] and result["unsupported"][0]["host"] == "t"
 
 
-def test_probe_evidence_merges_mutual_acceptance_and_reports_one_way():
+def test_probe_evidence_never_merges_versions_and_reports_directions():
     data = hostvars(a=target_host(version="v1"), b=target_host(version="v2"), c=target_host(version="v3"))
-
-    def accept(versions):
-        return {"results": [{"parent": "0000:3b:00.0", "type_id": "nvidia-222", "source_version": v,
-                             "verdict": "compatible"} for v in versions]}
-
-    probes = {"a": accept(["v1", "v2"]), "b": accept(["v2", "v1", "v3"]), "c": accept(["v3"])}
+    probes = {"a": accepted("v1", "v2"), "b": accepted("v2", "v1", "v3"), "c": accepted("v3")}
     result = domains(data, probes=probes)
-    merged = [d for d in result["domains"] if len(d["hosts"]) == 2][0]
-    assert merged["hosts"] == ["a", "b"] and merged["evidence"] == "probe" and merged["versions"] == ["v1", "v2"]
-    assert result["one_way"] == [{"type_id": "nvidia-222", "from_version": "v3", "to_version": "v2", "to_hosts": ["b"]}]
+    assert [(d["hosts"], d["versions"], d["evidence"]) for d in result["domains"]] == [
+        (["a"], ["v1"], "probe"), (["b"], ["v2"], "probe"), (["c"], ["v3"], "probe")]
+    assert sorted((d["from_version"], d["to_version"], d["to_hosts"], d["all"]) for d in result["accepted"]) == [
+        ("v1", "v2", ["b"], True), ("v2", "v1", ["a"], True), ("v3", "v2", ["b"], True)]
+    assert result["one_way"] == [{"type_id": "nvidia-222", "from_version": "v3", "to_version": "v2",
+                                  "to_hosts": ["b"], "all": True}]
+
+
+def test_one_way_direction():
+    data = hostvars(a=target_host(version="v1"), b=target_host(version="v2"))
+    probes = {"a": accepted("v1"), "b": accepted("v2", "v1")}
+    result = domains(data, probes=probes)
+    assert sorted(d["hosts"] for d in result["domains"]) == [["a"], ["b"]]
+    assert result["one_way"] == [{"type_id": "nvidia-222", "from_version": "v1", "to_version": "v2",
+                                  "to_hosts": ["b"], "all": True}]
 
 
 def test_vendor_vfio_domains():

@@ -12,11 +12,14 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.vfio.mdev_migration.plugins.filter.migration_targets import FilterModule
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import (
     SRC_UUID,
+    accepted,
     facts,
     hostvars,
     migration,
     mtype,
     parent,
+    probe_record,
+    probe_result,
     source_host,
     target_host,
     vf,
@@ -57,14 +60,14 @@ def test_version_policy_missing_version_on_one_side_is_unknown():
     data = hostvars(src=source_host(), t=target_host(version=None), s2=source_host(version=None))
     rec = details(data, policy="version")["t"]
     assert (rec["verdict"], rec["evidence"]) == ("unknown", "unknown")
-    assert any("publishes no migration version" in r for r in rec["reasons"])
+    assert any("only the source publishes a migration version" in r for r in rec["reasons"])
     rec = details(hostvars(src=source_host(version=None), t=target_host()), policy="version")["t"]
-    assert rec["verdict"] == "unknown" and any("source publishes no" in r for r in rec["reasons"])
+    assert rec["verdict"] == "unknown" and any("only the target publishes" in r for r in rec["reasons"])
 
 
 def test_version_policy_different_versions_is_unknown_not_incompatible():
     rec = details(hostvars(src=source_host(), t=target_host(version="v-other")))["t"]
-    assert (rec["verdict"], rec["evidence"], rec["selected"]) == ("unknown", "version", False)
+    assert (rec["verdict"], rec["evidence"], rec["selected"]) == ("unknown", "unknown", False)
 
 
 def test_identity_different_driver_version_is_incompatible():
@@ -105,13 +108,16 @@ def test_identity_missing_fact_is_unknown():
 
 
 def test_in_tree_driver_without_version_compares_kernel_release():
-    src = source_host(version=None, driver="i915", driver_version=None)
-    same = target_host(version=None, driver="i915", driver_version=None)
-    other = target_host(version=None, driver="i915", driver_version=None)
+    src = source_host(version=None, driver="i915", driver_version=None, driver_in_tree=True)
+    same = target_host(version=None, driver="i915", driver_version=None, driver_in_tree=True)
+    other = target_host(version=None, driver="i915", driver_version=None, driver_in_tree=True)
     other["kernel_release"] = "6.1.0-26-amd64"
-    recs = details(hostvars(src=src, same=same, other=other))
+    out_of_tree = target_host(version=None, driver="i915", driver_version=None, driver_in_tree=None)
+    recs = details(hostvars(src=src, same=same, other=other, oot=out_of_tree))
     assert recs["same"]["verdict"] == "compatible"
+    assert any("kernel release (in-tree driver)" in r for r in recs["same"]["reasons"])
     assert recs["other"]["verdict"] == "incompatible" and any("kernel release" in r for r in recs["other"]["reasons"])
+    assert recs["oot"]["verdict"] == "unknown"
 
 
 def test_migration_unsupported_target_is_incompatible():
@@ -134,39 +140,42 @@ def test_host_without_facts_is_unknown_never_dropped():
 
 def test_probe_incompatible_overrides_offline_compatible():
     data = hostvars(src=source_host(), t=target_host())
-    probes = {"t": {"results": [{"parent": "0000:3b:00.0", "type_id": "nvidia-222", "source_version": "v-550",
-                                 "verdict": "incompatible", "errno": "EINVAL"}]}}
+    probes = {"t": probe_result(probe_record("v-550", "incompatible", errno="EINVAL"))}
     rec = details(data, probes=probes)["t"]
     assert (rec["verdict"], rec["evidence"], rec["selected"]) == ("incompatible", "probe", False)
 
 
 def test_probe_compatible_upgrades_unknown_and_ranks_first():
     data = hostvars(src=source_host(), newer=target_host(available=1, version="v-551"), same=target_host(available=8))
-    probes = {"newer": {"results": [{"parent": "0000:3b:00.0", "source_version": "v-550", "verdict": "compatible"}]}}
+    probes = {"newer": accepted("v-550"), "same": accepted("v-550")}
     assert targets(data, "src", SRC_UUID) == ["same"]
-    assert targets(data, "src", SRC_UUID, probes=probes) == ["newer", "same"]
+    assert targets(data, "src", SRC_UUID, probes=probes) == ["same", "newer"]
     assert details(data, probes=probes)["newer"]["evidence"] == "probe"
 
 
-def test_probe_for_another_version_is_ignored():
+def test_probe_for_another_version_is_not_evidence_for_this_one():
+    # Once probes are asked for, a probe of another version does not vouch for the source's.
     data = hostvars(src=source_host(), t=target_host())
-    probes = {"t": {"results": [{"parent": "0000:3b:00.0", "source_version": "other", "verdict": "incompatible"}]}}
-    assert details(data, probes=probes)["t"]["evidence"] == "version"
+    probes = {"t": probe_result(probe_record("other", "incompatible"))}
+    rec = details(data, probes=probes)["t"]
+    assert (rec["verdict"], rec["evidence"], rec["selected"]) == ("unknown", "unknown", False)
+    assert any("no probe record for version v-550" in r for r in rec["reasons"])
 
 
 def test_probes_by_registered_variable_name():
     data = hostvars(src=source_host(), t=target_host())
-    data["t"]["gate_probe"] = {"results": [{"parent": "0000:3b:00.0", "source_version": "v-550",
-                                            "verdict": "incompatible", "errno": "EINVAL"}]}
+    data["t"]["gate_probe"] = probe_result(probe_record("v-550", "incompatible", errno="EINVAL"))
     assert details(data, probes="gate_probe")["t"]["verdict"] == "incompatible"
 
 
-def test_ranking_evidence_then_capacity_then_name():
+def test_ranking_capacity_then_name():
+    # One source cannot meet both version and policy evidence (a one-sided version is unknown);
+    # the evidence order is tested on _ranking.select in plugin_utils/test_units.py.
     data = hostvars(src=source_host(),
-                    b_policy=target_host(available=9, version=None),
+                    b_unknown=target_host(available=9, version=None),
                     a_version=target_host(available=2), c_version=target_host(available=5),
                     d_version=target_host(available=5))
-    assert targets(data, "src", SRC_UUID) == ["c_version", "d_version", "a_version", "b_policy"]
+    assert targets(data, "src", SRC_UUID) == ["c_version", "d_version", "a_version"]
 
 
 def test_source_host_is_never_a_candidate():
@@ -233,10 +242,12 @@ def test_vendor_vfio_source_and_mixed_fleet():
     src = facts(vendor_vfio={"0000:41:00.4": vf(current=1428), "0000:41:00.5": vf(creatable={"1428": "H100-40C"})})
     free2 = facts(vendor_vfio={"0000:41:00.4": vf(creatable={"1428": "H100-40C"}),
                                "0000:41:00.5": vf(creatable={"1428": "H100-40C", "1429": "H100-80C"})})
-    full = facts(vendor_vfio={"0000:41:00.4": vf(current=1429)})
+    full = facts(vendor_vfio={"0000:41:00.4": vf(current=1428)})
+    other_type = facts(vendor_vfio={"0000:41:00.4": vf(current=1429)})
     newer = facts(vendor_vfio={"0000:41:00.4": vf(creatable={"1428": "H100-40C"}, driver_version="580.95")})
     board = facts(vendor_vfio={"0000:41:00.4": vf(creatable={"1428": "H100-40C"}, device_id="2330")})
-    data = hostvars(src=src, free2=free2, full=full, newer=newer, board=board, mdev=target_host())
+    data = hostvars(src=src, free2=free2, full=full, newer=newer, board=board, mdev=target_host(),
+                    other_type=other_type)
     recs = details(data, device="0000:41:00.4")
     assert recs["free2"]["selected"] and recs["free2"]["capacity"] == 2
     assert recs["free2"]["free_vfs"] == ["0000:41:00.4", "0000:41:00.5"]
@@ -244,6 +255,7 @@ def test_vendor_vfio_source_and_mixed_fleet():
     assert recs["newer"]["verdict"] == "incompatible"
     assert recs["board"]["verdict"] == "incompatible"
     assert recs["mdev"]["verdict"] == "incompatible"
+    assert recs["other_type"]["verdict"] == "incompatible" and recs["other_type"]["capacity"] == 0
     assert targets(data, "src", "0000:41:00.4") == ["free2"]
 
 
