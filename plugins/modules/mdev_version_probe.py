@@ -252,13 +252,8 @@ records:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe import (
-    ATTRIBUTE_CHOICES,
-    ProbeInputError,
-    execute,
-    plan,
-    summarize,
-)
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe import execute, plan, summarize
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe_input import ATTRIBUTE_CHOICES, ProbeInputError
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import Sysfs, root_problem
 
 
