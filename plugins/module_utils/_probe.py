@@ -8,7 +8,8 @@
 Two phases, so that bad input never causes a write: ``plan`` validates every request and
 resolves every attribute path (refusing any that leaves the root) without writing; ``execute``
 then reads each planned attribute once and writes the source version into it with exactly one
-``write(2)``, and classifies the kernel's answer.
+``write(2)``, and classifies the kernel's answer. The checks of the input and their messages are
+in ``_probe_input``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,7 +17,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import (  # noqa: F401 pylint: disable=unused-import
     COMPATIBLE,
@@ -27,68 +27,18 @@ from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants imp
     UNSUPPORTED_READ_ERRNOS,
     UNSUPPORTED_WRITE_ERRNOS,
     VERSION_ATTRIBUTES,
-    version_problem,
+)
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe_input import (
+    check_attribute,
+    check_requests,
+    is_sysfs_name,
+    validate_request,
+    validate_version,
 )
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import ELINK, EOUTSIDE, SysfsError
 
-ATTRIBUTE_CHOICES = ("auto",) + VERSION_ATTRIBUTES
-REQUEST_KEYS = ("source_version", "type_id", "device", "parents")
-
-# A single path component as sysfs names types and parents: i915-GVTg_V5_4, nvidia-222,
-# mtty-1, 0000:3b:00.0, mtty. No separators, no leading dot, at most NAME_MAX. Matched in full
-# (fullmatch): "$" would accept a trailing newline.
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,254}")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
 BECOME_HINT = ("the attribute is writable by root only: run the probe with become: true (the migration_gate role: "
                "migration_gate_become: true)")
-
-
-class ProbeInputError(ValueError):
-    """Input refused before any syscall; the message names the input."""
-
-
-def _printable(text):
-    return "".join(c if " " <= c <= "~" else "\\x%02x" % ord(c) if ord(c) < 256 else "\\u%04x" % ord(c)
-                   for c in text[:80])
-
-
-def _shown(value):
-    """A short, printable rendering of any input value for a message."""
-    if isinstance(value, str):
-        return repr(_printable(value))
-    return "%s %s" % (type(value).__name__, _printable(repr(value)))
-
-
-def validate_version(value, name="source_version"):
-    """The version string as bytes to write, or ProbeInputError naming ``name``.
-
-    One trailing newline (as ``cat`` output carries) is stripped; the rest must pass
-    ``_constants.version_problem``, the rule the facts apply to gathered versions too.
-    """
-    if not isinstance(value, str):
-        raise ProbeInputError("%s must be a string, got %s; quote it (YAML reads 1.10 as the number 1.1)"
-                              % (name, _shown(value)))
-    if value.endswith("\n"):
-        value = value[:-1]
-    problem = version_problem(value)
-    if problem:
-        raise ProbeInputError("%s %s %s" % (name, repr(_printable(value)) if len(value) <= 80
-                                            else "(%d characters)" % len(value), problem))
-    return value.encode("ascii")
-
-
-def validate_name(value, name):
-    if not isinstance(value, str) or not _NAME.fullmatch(value):
-        raise ProbeInputError("%s %s is not a single sysfs name (letters, digits, '_', '.', ':', '+', '-'; no '/', "
-                              "not starting with '.', at most 255 characters)" % (name, _shown(value)))
-    return value
-
-
-def validate_uuid(value, name="device"):
-    if not isinstance(value, str) or not _UUID.fullmatch(value):
-        raise ProbeInputError("%s %s is not an mdev UUID (8-4-4-4-12 hexadecimal digits)" % (name, _shown(value)))
-    return value.lower()
 
 
 class PlannedProbe:
@@ -123,15 +73,6 @@ def _pick_attribute(fs, directory, attribute):
     return None
 
 
-def _parents(req, prefix):
-    value = req.get("parents")
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ProbeInputError("%sparents must be a list of parent names, got %s" % (prefix, _shown(value)))
-    return value
-
-
 def plan(fs, requests, attribute="auto", itemized=None):
     """Validate ``requests`` and resolve what to probe. Writes nothing.
 
@@ -142,31 +83,15 @@ def plan(fs, requests, attribute="auto", itemized=None):
     as an error record for that entry, and the others are probed. ``itemized`` (default: more
     than one request) names inputs as ``probes[i].<key>``.
     """
-    if not isinstance(attribute, str) or attribute not in ATTRIBUTE_CHOICES:
-        raise ProbeInputError("attribute %s is not one of %s" % (_shown(attribute), ", ".join(ATTRIBUTE_CHOICES)))
-    if not isinstance(requests, list):
-        raise ProbeInputError("probes must be a list of mappings, got %s" % _shown(requests))
+    check_attribute(attribute)
+    check_requests(requests)
     planned = []
     for index, req in enumerate(requests):
         many = len(requests) > 1 if itemized is None else itemized
-        label = "probes[%d]" % index if many else "probe"
-        if not isinstance(req, dict):
-            raise ProbeInputError("probes[%d] must be a mapping with source_version and type_id or device, got %s"
-                                  % (index, _shown(req)))
-        unknown = sorted(str(k) for k in req if k not in REQUEST_KEYS)
-        if unknown:
-            raise ProbeInputError("%s: unknown key %s (known: %s)" % (label, ", ".join(unknown), ", ".join(REQUEST_KEYS)))
-        prefix = "%s." % label if many else ""
-        data = validate_version(req.get("source_version"), prefix + "source_version")
-        type_id, device = req.get("type_id"), req.get("device")
-        if (type_id is None or type_id == "") == (device is None or device == ""):
-            raise ProbeInputError("%s: give exactly one of type_id or device" % label)
-        if device is not None and device != "":
-            planned.extend(_plan_device(fs, index, validate_uuid(device, prefix + "device"), data, attribute))
+        data, device, type_id, parents = validate_request(req, index, many)
+        if device is not None:
+            planned.extend(_plan_device(fs, index, device, data, attribute))
         else:
-            validate_name(type_id, prefix + "type_id")
-            parents = [validate_name(p, "%sparents[%d]" % (prefix, i))
-                       for i, p in enumerate(_parents(req, prefix))]
             planned.extend(_plan_type(fs, index, type_id, parents, data, attribute))
     return planned
 
@@ -269,7 +194,7 @@ def _plan_device(fs, index, uuid, data, attribute):
     if err is None and type_id is None:
         err = SysfsError(fs.abspath(os.path.join(dev, "mdev_type")), "ENOENT", "missing mdev_type link")
     if err is None:
-        validate_type = _NAME.fullmatch(type_id)
+        validate_type = is_sysfs_name(type_id)
         type_real, err = _type_dir(fs, parent_real, type_id, fs.abspath(os.path.join(dev, "mdev_type")))
         if err is None and (type_real is None or not validate_type or fs.resolve(type_link)[0] != type_real):
             err = SysfsError(fs.abspath(os.path.join(dev, "mdev_type")), EOUTSIDE,

@@ -28,22 +28,6 @@ description:
   - Results are returned as C(ansible_facts.mdev), so they can be cached with Ansible fact caching and used by the
     collection's filters without a live connection.
 options:
-  host_root:
-    description:
-      - Root of the host to describe, like mdevctl's environment root. The kernel release is read from
-        C(<host_root>/proc/sys/kernel/osrelease), the boot id from C(<host_root>/proc/sys/kernel/random/boot_id), the
-        machine identity from C(<host_root>/etc/machine-id), and sysfs at C(<host_root>/sys) unless O(sysfs_root) is
-        given.
-      - Only with the default V(/) may the kernel release fall back to C(uname(2)) when the file cannot be read.
-      - Point it at a simulated host (see the collection's simulator; its inventory sets C(host_root) per host) to
-        gather facts without hardware.
-    type: path
-    default: /
-  sysfs_root:
-    description:
-      - Root of the sysfs tree to read; defaults to C(<host_root>/sys). Every path read is under it, and a link that
-        resolves outside it is refused and reported in RV(ansible_facts.mdev.errors).
-    type: path
   gather_subset:
     description:
       - Which parts to gather. V(all) or any of V(types), V(devices), V(versions), V(pci), V(vendor_vfio); prefix a
@@ -68,6 +52,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
+  - vfio.mdev_migration._host_root
 attributes:
   check_mode:
     support: full
@@ -137,21 +122,12 @@ ansible_facts:
           type: int
           returned: always
           sample: 2
-        gathered_at:
-          description: When the facts were gathered, in UTC, ISO 8601 to the second with a C(Z).
-          type: str
-          returned: always
-          sample: "2026-11-27T17:40:05Z"
-        host_root:
-          description: The host root that was read (O(host_root)), with links resolved.
-          type: str
-          returned: always
-          sample: /
-        sysfs_root:
-          description: The sysfs root that was read, with links resolved.
-          type: str
-          returned: always
-          sample: /sys
+        gathered_at: {type: str, returned: always, sample: "2026-11-27T17:40:05Z",
+          description: "When the facts were gathered, in UTC, ISO 8601 to the second with a C(Z)."}
+        host_root: {type: str, returned: always, sample: "/",
+          description: "The host root that was read (O(host_root)), with links resolved."}
+        sysfs_root: {type: str, returned: always, sample: "/sys",
+          description: "The sysfs root that was read, with links resolved."}
         kernel_release:
           description:
             - Release of the kernel, from C(<host_root>/proc/sys/kernel/osrelease) (or C(uname(2)) when O(host_root)
@@ -185,18 +161,10 @@ ansible_facts:
           sample: {"kernel_release": "/proc/sys/kernel/osrelease", "boot_id": "/proc/sys/kernel/random/boot_id",
                    "machine_id": "/etc/machine-id", "sysfs_root": "/sys"}
           contains:
-            kernel_release:
-              description: Source of RV(ansible_facts.mdev.kernel_release).
-              type: str
-            boot_id:
-              description: Source of RV(ansible_facts.mdev.boot_id).
-              type: str
-            machine_id:
-              description: Source of RV(ansible_facts.mdev.machine_id).
-              type: str
-            sysfs_root:
-              description: The sysfs root read, as RV(ansible_facts.mdev.sysfs_root).
-              type: str
+            kernel_release: {description: "Source of RV(ansible_facts.mdev.kernel_release).", type: str}
+            boot_id: {description: "Source of RV(ansible_facts.mdev.boot_id).", type: str}
+            machine_id: {description: "Source of RV(ansible_facts.mdev.machine_id).", type: str}
+            sysfs_root: {description: "The sysfs root read, as RV(ansible_facts.mdev.sysfs_root).", type: str}
         gather_subset:
           description: The subsets that were gathered.
           type: list
@@ -210,10 +178,8 @@ ansible_facts:
           sample: {"0000:3b:00.0": {"bus": "pci", "subsystem": "pci", "driver": "nvidia", "driver_module": "nvidia",
                                     "driver_version": "550.54.10", "driver_in_tree": false}}
           contains:
-            bus:
-              description: Bus of the parent (V(pci)), or null for a parent that is not on a bus (sample drivers).
-              type: str
-              sample: pci
+            bus: {type: str, sample: pci,
+              description: "Bus of the parent (V(pci)), or null for a parent that is not on a bus (sample drivers)."}
             subsystem:
               description:
                 - Base name of the target of the parent's C(subsystem) link (V(pci), V(mtty), V(mdpy)).
@@ -221,20 +187,15 @@ ansible_facts:
                   RV(ansible_facts.mdev.errors)).
               type: str
               sample: pci
-            driver:
-              description: Name of the bound driver, or null.
-              type: str
-              sample: nvidia
+            driver: {description: "Name of the bound driver, or null.", type: str, sample: nvidia}
             driver_module:
               description:
                 - Kernel module of the driver (target of C(driver/module), else C(module/<driver>) when it exists).
                 - Null when no driver is bound or no module is known.
               type: str
               sample: nvidia
-            driver_version:
-              description: Version of the driver's kernel module from C(module/<module>/version), or null.
-              type: str
-              sample: 550.54.10
+            driver_version: {type: str, sample: 550.54.10,
+              description: "Version of the driver's kernel module from C(module/<module>/version), or null."}
             driver_in_tree:
               description:
                 - True when C(module/<module>/taint) reads without C(O) (an in-tree module), false when it has C(O)
@@ -251,40 +212,26 @@ ansible_facts:
               type: dict
               sample: {"vendor_id": "10de", "device_id": "1eb8", "subsystem_vendor_id": "10de",
                        "subsystem_device_id": "12a2", "revision": "a1"}
-            numa_node:
-              description: NUMA node of the parent, or null when the parent has no C(numa_node) attribute.
-              type: int
-              sample: 0
+            numa_node: {type: int, sample: 0,
+              description: "NUMA node of the parent, or null when the parent has no C(numa_node) attribute."}
             types:
               description: mdev types the parent offers, keyed by type-id.
               type: dict
               contains:
-                name:
-                  description: The type's C(name), or null when the driver has none.
-                  type: str
-                  sample: GRID T4-2Q
-                description:
-                  description: The type's C(description), or null when the driver has none.
-                  type: str
-                device_api:
-                  description: The VFIO device API of the type.
-                  type: str
-                  sample: vfio-pci
-                available_instances:
-                  description: How many more devices of this type can be created now (capacity, not compatibility).
-                  type: int
-                  sample: 4
-                devices:
-                  description: UUIDs of the devices created from this type on this parent.
-                  type: list
-                  elements: str
+                name: {type: str, sample: "GRID T4-2Q",
+                  description: "The type's C(name), or null when the driver has none."}
+                description: {description: "The type's C(description), or null when the driver has none.", type: str}
+                device_api: {description: "The VFIO device API of the type.", type: str, sample: vfio-pci}
+                available_instances: {type: int, sample: 4,
+                  description: "How many more devices of this type can be created now (capacity, not compatibility)."}
+                devices: {type: list, elements: str,
+                  description: "UUIDs of the devices created from this type on this parent."}
                 migration:
                   description: The type's migration version attribute. Present when the V(versions) subset is gathered.
                   type: dict
                   contains:
-                    attribute:
-                      description: V(migration_version), V(version), or null when the type publishes neither.
-                      type: str
+                    attribute: {type: str,
+                      description: "V(migration_version), V(version), or null when the type publishes neither."}
                     version:
                       description:
                         - The value read, or null when it could not be read or is not a valid migration version
@@ -300,24 +247,17 @@ ansible_facts:
                           otherwise (C(EIO), C(EACCES), C(EILSEQ), C(EOVERFLOW) ...) or the value is not a valid version
                           (C(errno) V(EINVAL)); then C(errno) is set and the error is in RV(ansible_facts.mdev.errors).
                       type: bool
-                    errno:
-                      description: Name of the errno of a failed read (V(EINVAL) for an invalid value), or null.
-                      type: str
-                      sample: ENODEV
+                    errno: {type: str, sample: ENODEV,
+                      description: "Name of the errno of a failed read (V(EINVAL) for an invalid value), or null."}
         devices:
           description: Created mdev devices, keyed by UUID, from C(bus/mdev/devices).
           type: dict
           returned: always
           contains:
-            parent:
-              description: Name of the parent device.
-              type: str
-            type_id:
-              description: Type-id of the device, from its C(mdev_type) link.
-              type: str
-            migration:
-              description: The device-level migration version attribute, with the same keys as a type's C(migration).
-              type: dict
+            parent: {description: "Name of the parent device.", type: str}
+            type_id: {description: "Type-id of the device, from its C(mdev_type) link.", type: str}
+            migration: {type: dict,
+              description: "The device-level migration version attribute, with the same keys as a type's C(migration)."}
         vendor_vfio:
           description:
             - NVIDIA vendor-specific VFIO virtual functions (Ada Lovelace, Hopper and newer on kernel 6.8 and later),
@@ -325,9 +265,7 @@ ansible_facts:
           type: dict
           returned: always
           contains:
-            physfn:
-              description: PCI address of the physical GPU the VF belongs to.
-              type: str
+            physfn: {description: "PCI address of the physical GPU the VF belongs to.", type: str}
             creatable_types:
               description: vGPU types that can be created on the VF now, id to profile name.
               type: dict
@@ -339,27 +277,14 @@ ansible_facts:
                   which means unknown, not free.
               type: int
               sample: 0
-            pci:
-              description: PCI identity of the physical GPU, with the same keys as a parent's C(pci).
-              type: dict
-            numa_node:
-              description: NUMA node of the physical GPU, or null.
-              type: int
-            subsystem:
-              description: Subsystem of the physical GPU, as a parent's C(subsystem).
-              type: str
-            driver:
-              description: Driver bound to the physical GPU.
-              type: str
-            driver_module:
-              description: Kernel module of that driver, as a parent's C(driver_module).
-              type: str
-            driver_version:
-              description: Version of that driver's module, or null.
-              type: str
-            driver_in_tree:
-              description: Whether that module is in-tree, as a parent's C(driver_in_tree).
-              type: bool
+            pci: {description: "PCI identity of the physical GPU, with the same keys as a parent's C(pci).", type: dict}
+            numa_node: {description: "NUMA node of the physical GPU, or null.", type: int}
+            subsystem: {description: "Subsystem of the physical GPU, as a parent's C(subsystem).", type: str}
+            driver: {description: "Driver bound to the physical GPU.", type: str}
+            driver_module: {description: "Kernel module of that driver, as a parent's C(driver_module).", type: str}
+            driver_version: {description: "Version of that driver's module, or null.", type: str}
+            driver_in_tree: {type: bool,
+              description: "Whether that module is in-tree, as a parent's C(driver_in_tree)."}
         errors:
           description: Every attribute that could not be read. The scan went on past each.
           type: list
@@ -368,9 +293,7 @@ ansible_facts:
           sample: [{"path": "/sys/devices/pci0000:00/0000:3b:00.0/numa_node", "errno": "EIO",
                     "message": "Input/output error"}]
           contains:
-            path:
-              description: Absolute path of the attribute.
-              type: str
+            path: {description: "Absolute path of the attribute.", type: str}
             errno:
               description: Name of the errno; V(EXDEV) for a path resolving outside C(sysfs_root), V(EILSEQ) for a value
                 that is not UTF-8, V(EOVERFLOW) for a value over 4096 bytes, V(EINVAL) for a value that should be a

@@ -78,18 +78,9 @@ options:
     type: str
     choices: [auto, migration_version, version]
     default: auto
-  host_root:
-    description:
-      - Root of the host, like mdevctl's environment root; sysfs is at C(<host_root>/sys) unless O(sysfs_root) is given.
-      - Point it at a simulated host (the collection's simulator inventory sets C(host_root) per host).
-    type: path
-    default: /
-  sysfs_root:
-    description:
-      - Root of the sysfs tree; defaults to C(<host_root>/sys). Paths that resolve outside it are refused.
-    type: path
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vfio.mdev_migration._host_root
 attributes:
   check_mode:
     support: full
@@ -252,13 +243,8 @@ records:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe import (
-    ATTRIBUTE_CHOICES,
-    ProbeInputError,
-    execute,
-    plan,
-    summarize,
-)
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe import execute, plan, summarize
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe_input import ATTRIBUTE_CHOICES, ProbeInputError
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import Sysfs, root_problem
 
 

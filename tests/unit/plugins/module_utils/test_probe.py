@@ -12,7 +12,8 @@ import os
 import pytest
 
 from ansible_collections.vfio.mdev_migration.plugins.module_utils import _constants, _facts, _probe
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe import ProbeInputError, execute, plan
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe import execute, plan
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe_input import ProbeInputError
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import Sysfs
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.sysfs_tree import PCI, Link, mdev_type, pci_parent
 

@@ -16,7 +16,7 @@ from ansible.module_utils import basic
 from ansible_collections.vfio.mdev_migration.plugins.modules import mdev_facts
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.module_runner import fail_module, run_module
 from ansible_collections.vfio.mdev_migration.plugins.module_utils import _sysfs
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe import ProbeInputError, validate_version
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe_input import ProbeInputError, validate_version
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.sysfs_tree import (
     BOOT_ID,
     MACHINE_ID,

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _report_pictures as pictures
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _report_render as render
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import source_host, target_host
@@ -75,7 +76,7 @@ def test_html_pictures():
 
 
 def test_strip_of_a_large_fleet(monkeypatch):
-    monkeypatch.setattr(render, "STRIP_CELLS", 2)
+    monkeypatch.setattr(pictures, "STRIP_CELLS", 2)
     cells, counts, per_cell = render.host_strip(report())
     assert per_cell == 2 and len(cells) == 2
     assert [c["slug"] for c in cells] == ["nofacts", "err"]
