@@ -150,8 +150,8 @@ def _signature(source):
         if isinstance(value, dict):
             return tuple(sorted((k, frozen(v)) for k, v in value.items()))
         return value
-    return tuple((k, frozen(source.get(k))) for k in sorted(source) if k not in ("host", "device", "parent",
-                                                                               "machine_id", "boot_id"))
+    ignored = ("host", "device", "parent", "machine_id", "boot_id")
+    return tuple((k, frozen(source.get(k))) for k in sorted(source) if k not in ignored)
 
 
 def _fleet_devices(facts):
