@@ -96,8 +96,11 @@ def _loop_outcome(items, where):
         if not isinstance(item.get("records"), Sequence) or isinstance(item.get("records"), str):
             raise PolicyInputError("%s: loop item %d is not a result of mdev_version_probe (no records)"
                                    % (where, index))
-        inner = outcome_of(item["records"], where)
-        records.extend(inner["records"])
+        for number, record in enumerate(item["records"]):
+            if not _is_record(record):
+                raise PolicyInputError("%s: loop item %d: item %d is not a probe record (it has no verdict or "
+                                       "source_version)" % (where, index, number))
+            records.append(record)
     return _outcome(OK, records, "; ".join(problems) or None)
 
 
