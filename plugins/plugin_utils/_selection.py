@@ -20,6 +20,11 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vfio.mdev_migration.plugins.module_utils import _policy as policy
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._ansible_compat import (  # noqa: F401 to_plain is used by other plugins
+    host_raw_vars,
+    is_hostvars,
+    to_plain,
+)
 
 try:
     import jmespath
@@ -27,27 +32,6 @@ try:
 except ImportError:  # pragma: no cover - reported when a where expression is used
     jmespath = None
     HAS_JMESPATH = False
-
-
-def to_plain(value):
-    """Deep copy into plain dict/list/str/int/float/bool/None.
-
-    ansible-core 2.19 hands out lazy and tagged containers through hostvars; jmespath checks
-    types by class name and rejects them, so anything passed to jmespath goes through here.
-    """
-    if isinstance(value, Mapping):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, (str, bytes)):
-        return str(value) if isinstance(value, str) else value
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, (Sequence, set, frozenset)):
-        return [to_plain(v) for v in value]
-    return value
 
 
 def validate(plugin, spec, params):
@@ -76,12 +60,8 @@ def facts_for(data, host):
     modules and never templates, and fetching them through ``hostvars[host][...]`` would template
     every value of every host (seconds for thousands of hosts).
     """
-    raw_get = getattr(data, "raw_get", None)
-    if callable(raw_get):
-        try:
-            return policy.mdev_facts_of(raw_get(host))
-        except KeyError:
-            return None
+    if is_hostvars(data):
+        return policy.mdev_facts_of(host_raw_vars(data, host))
     return policy.mdev_facts_of(host_entry(data, host))
 
 
