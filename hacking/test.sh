@@ -61,8 +61,8 @@ for entry in "${CORE_SERIES[@]}"; do
     cd "$dest" || exit 1
     export PATH="$venv/bin:$(all_pythons_path):$PATH"
     export ANSIBLE_COLLECTIONS_PATH="$WORK/$name"
-    core_version="$(ansible --version | head -n1)"
-    echo "== $core_version"
+    core_version="$(ansible --version)"
+    echo "== ${core_version%%$'\n'*}"
     if [ "$tier" = light ]; then
       wants units && step "[$name] ansible-test units" \
         ansible-test units --local --python "$pyver" --requirements --color no
