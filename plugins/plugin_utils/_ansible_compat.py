@@ -20,6 +20,10 @@ the same thing on every series, so that the filters, tests and actions never tes
   mapping (a fact cache read by the user) has no ``raw_get`` at all.
 - ``is_hostvars(value)``: whether a filter input is the ``hostvars`` object (as opposed to a
   mapping of host name to facts).
+- ``plain_args(params)``: filter keyword arguments ready for ``ArgumentSpecValidator``, which
+  deep-copies them. On 2.19+ a list or dict argument is a lazy container, and deep-copying one
+  copies its templar and, with it, the plugin loaders; on 2.21 that emits "Instantiating filter
+  PluginLoader with aliases is deprecated" (and the same for tests) once per process.
 
 Nothing here imports a private module of ansible-core.
 """
@@ -66,6 +70,17 @@ def to_plain_str(value):
     if isinstance(value, str):
         return _exact_str(value)
     return _exact_str(str(value))
+
+
+def plain_args(params):
+    """``params`` with every container value replaced by a plain copy (``hostvars`` excepted),
+    so that validating or deep-copying them never copies an ansible-core lazy container."""
+    plain = {}
+    for key, value in params.items():
+        if isinstance(value, (Mapping, list, tuple, set, frozenset)) and not is_hostvars(value):
+            value = to_plain(value)
+        plain[key] = value
+    return plain
 
 
 def is_hostvars(value):

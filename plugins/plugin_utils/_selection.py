@@ -23,6 +23,7 @@ from ansible_collections.vfio.mdev_migration.plugins.module_utils import _policy
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._ansible_compat import (  # noqa: F401 to_plain is used by other plugins
     host_raw_vars,
     is_hostvars,
+    plain_args,
     to_plain,
 )
 
@@ -36,7 +37,7 @@ except ImportError:  # pragma: no cover - reported when a where expression is us
 
 def validate(plugin, spec, params):
     """Validate keyword arguments against an argument spec; raise AnsibleFilterError naming them."""
-    result = ArgumentSpecValidator(spec).validate(params)
+    result = ArgumentSpecValidator(spec).validate(plain_args(params))
     if result.error_messages:
         raise AnsibleFilterError("%s: %s" % (plugin, "; ".join(result.error_messages)))
     return result.validated_parameters
