@@ -7,5 +7,5 @@ demo:  ## simulated fleet: audit report and a gate decision
 bench:  ## benchmarks (not tests): ratios measured side by side, see docs/benchmarks.md
 	hacking/bench.sh
 
-test:  ## every test, on the oldest and the newest ansible-core the collection supports
+test:  ## every test: full suite on the oldest and newest ansible-core supported, units and the filters on those between
 	hacking/test.sh

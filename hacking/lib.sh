@@ -9,11 +9,18 @@ PYENV_VERSIONS="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")/versions"
 
 log() { printf '\n==> %s\n' "$*"; }
 
-# The oldest and the newest ansible-core the collection claims (meta/runtime.yml), each with
-# a Python it supports. Format: name|python|pip requirement.
+# Every ansible-core series the collection claims (meta/runtime.yml), each with a Python it
+# supports on the controller. Format: name|python|pip requirement|tier.
+#   full:  the oldest and the newest series: sanity, units, integration, lint, docs.
+#   light: the series in between: units and the integration target that exercises the
+#          controller plugins over real inventory hostvars (filter_migration_targets).
 CORE_SERIES=(
-  "2.19|python3.11|ansible-core>=2.19.0,<2.20"
-  "2.21|python3.12|ansible-core>=2.21.0,<2.22"
+  "2.16|python3.11|ansible-core>=2.16.0,<2.17|full"
+  "2.17|python3.11|ansible-core>=2.17.0,<2.18|light"
+  "2.18|python3.11|ansible-core>=2.18.0,<2.19|light"
+  "2.19|python3.11|ansible-core>=2.19.0,<2.20|light"
+  "2.20|python3.12|ansible-core>=2.20.0,<2.21|light"
+  "2.21|python3.12|ansible-core>=2.21.0,<2.22|full"
 )
 
 # find_python python3.12: a working interpreter of that name. pyenv's shims answer to every
@@ -121,7 +128,7 @@ copy_collection() {
   rm -rf "$dest"
   mkdir -p "$dest"
   tar -C "$REPO" --exclude=./.git --exclude=./tests/output --exclude='./.venv*' --exclude=./.build \
-    --exclude=./.demo --exclude='__pycache__' --exclude='./*.tar.gz' -cf - . | tar -C "$dest" -xf -
+    --exclude=./.demo --exclude=./.ansible --exclude='__pycache__' --exclude='./*.tar.gz' -cf - . | tar -C "$dest" -xf -
   echo "$dest"
 }
 

@@ -56,7 +56,8 @@ from collections.abc import Mapping
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import REPORT_VERSION
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_render import render_html, render_markdown
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import PluginArgs, to_plain
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._ansible_compat import to_plain
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import PluginArgs
 
 ARGS = PluginArgs(DOCUMENTATION)
 

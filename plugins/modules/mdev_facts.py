@@ -62,7 +62,10 @@ attributes:
   facts:
     support: full
   platform:
-    platforms: posix
+    support: full
+    platforms: linux
+    details: Reads the Linux kernel's sysfs (C(class/mdev_bus), C(bus/mdev), C(bus/pci)) under O(sysfs_root); other
+      systems have no mdev.
 notes:
   - Reading version attributes and C(available_instances) needs no privilege on a real host; all files read are
     world-readable in sysfs.

@@ -92,7 +92,10 @@ attributes:
   diff_mode:
     support: none
   platform:
-    platforms: posix
+    support: full
+    platforms: linux
+    details: Writes to the Linux kernel's sysfs version attributes under O(sysfs_root); other systems have no
+      mdev.
 notes:
   - "Writing to sysfs needs root on a real host (version attributes are mode 0644, owned by root); run the module with
     C(become: true) (the migration_gate role: C(migration_gate_become: true)). Without it every probe is an V(error)

@@ -18,6 +18,7 @@ __metaclass__ = type
 
 from collections.abc import Mapping, Sequence
 
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._ansible_compat import host_raw_vars, is_hostvars
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import host_problem, mdev_facts_of
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._probe_evidence import outcome_of, task_status
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import NO_FACTS, PolicyInputError
@@ -35,8 +36,7 @@ class Fleet:
         self.args = args
         self.data = data
         self.fresh_facts = fresh_facts
-        raw_get = getattr(data, "raw_get", None)
-        self._raw_get = raw_get if callable(raw_get) else None
+        self._hostvars = is_hostvars(data)
 
     def __contains__(self, host):
         try:
@@ -49,7 +49,7 @@ class Fleet:
         if host not in self:
             return None
         try:
-            return self._raw_get(host) if self._raw_get else self.data[host]
+            return host_raw_vars(self.data, host) if self._hostvars else self.data[host]
         except (KeyError, TypeError):
             return None
 

@@ -17,11 +17,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._ansible_compat import is_hostvars, plain_args
 
 COLLECTION = "vfio.mdev_migration"
 _SPEC_KEYS = ("type", "elements", "default", "choices", "required")
@@ -34,29 +36,6 @@ def _fragment_options(name):
     module = importlib.import_module("ansible_collections.vfio.mdev_migration.plugins.doc_fragments."
                                      + name[len(COLLECTION) + 1:])
     return yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION).get("options") or {}
-
-
-def to_plain(value):
-    """Deep copy into plain dict/list/str/int/float/bool/None.
-
-    ansible-core 2.19+ hands out lazy and tagged containers: jmespath checks types by class
-    name and rejects them, and deep-copying one (as argument validation does) copies the
-    templar and its plugin loaders, which 2.21 reports as deprecated. Arguments and anything
-    passed to jmespath go through here.
-    """
-    if isinstance(value, Mapping):
-        return dict((str(k), to_plain(v)) for k, v in value.items())
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, (Sequence, set, frozenset)) and not isinstance(value, bytes):
-        return [to_plain(v) for v in value]
-    return value
 
 
 class PluginArgs:
@@ -77,14 +56,16 @@ class PluginArgs:
         raise AnsibleFilterError("%s: %s" % (self.name, message))
 
     def validate(self, args, kwargs):
-        params = dict((name, to_plain(value)) for name, value in kwargs.items())
+        """The validated parameters. A ``hostvars`` argument (the test plugin's ``facts``) is
+        checked to be a mapping and passed as it is: copying it would template every host."""
+        params = dict(kwargs)
         if len(args) > len(self.positional):
             self.fail("takes at most %d positional argument(s) (%s), got %d"
                       % (len(self.positional), ", ".join(self.positional) or "none", len(args)))
         for name, value in zip(self.positional, args):
             if name in params:
                 self.fail("%s given both by position and by name" % name)
-            params[name] = to_plain(value)
+            params[name] = value
         unknown = sorted(set(params) - set(self.spec))
         if unknown:
             self.fail("unknown argument(s) %s; documented are %s" % (", ".join(unknown), ", ".join(sorted(self.spec))))
@@ -92,7 +73,13 @@ class PluginArgs:
             # YAML and Jinja make True an int; an integer option never means a boolean.
             if self.spec[name].get("type") == "int" and isinstance(value, bool):
                 self.fail("argument '%s' must be an integer, got a boolean" % name)
-        result = ArgumentSpecValidator(self.spec).validate(params)
+        kept = dict((name, params.pop(name)) for name in list(params) if is_hostvars(params[name]))
+        for name in kept:
+            if self.spec[name].get("type") not in ("dict", "raw"):
+                self.fail("argument '%s' must not be hostvars" % name)
+        result = ArgumentSpecValidator(self.spec).validate(plain_args(params))
         if result.error_messages:
             self.fail("; ".join(result.error_messages))
-        return result.validated_parameters
+        validated = result.validated_parameters
+        validated.update(kept)
+        return validated

@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._plugin_args import to_plain
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._ansible_compat import to_plain
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import KIND_VENDOR_VFIO
 
 try:

@@ -34,22 +34,27 @@ def main():
         "name": "Gather facts on the simulated fleet first",
         "hosts": "mdev_hosts",
         "gather_facts": False,
-        "tasks": [{"name": "Gather", "vfio.mdev_migration.mdev_facts": {"sysfs_root": "{{ sysfs_root }}"},
+        "tasks": [{"name": "Gather", "vfio.mdev_migration.mdev_facts": {"host_root": "{{ host_root }}"},
                    "ignore_unreachable": True}],
     }]
     for rel, host in PLUGINS:
         tasks = examples(os.path.join(root, "plugins", rel))
-        plays.append({
+        play = {
             "name": "EXAMPLES of %s" % rel,
             "hosts": host,
             "gather_facts": False,
-            # Examples that do not name sysfs_root read the host's simulated tree; become runs as
+            # Examples that do not name host_root read the host's simulated tree; become runs as
             # root through su, which needs no sudo on the test machine.
-            "module_defaults": {"vfio.mdev_migration.mdev_facts": {"sysfs_root": "{{ sysfs_root }}"},
-                                "vfio.mdev_migration.mdev_version_probe": {"sysfs_root": "{{ sysfs_root }}"}},
+            "module_defaults": {"vfio.mdev_migration.mdev_facts": {"host_root": "{{ host_root }}"},
+                                "vfio.mdev_migration.mdev_version_probe": {"host_root": "{{ host_root }}"}},
             "vars": {"ansible_become_method": "ansible.builtin.su"},
             "tasks": tasks,
-        })
+        }
+        if host == "localhost":
+            # localhost has no host_root, and ansible-core before 2.19 templates every entry of
+            # module_defaults for every task, not only the entry of the task's module.
+            del play["module_defaults"]
+        plays.append(play)
     with open(out, "w") as handle:
         yaml.safe_dump(plays, handle, sort_keys=False)
     print("%d plays, %d example tasks" % (len(plays) - 1, sum(len(p["tasks"]) for p in plays[1:])))
