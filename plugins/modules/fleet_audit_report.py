@@ -131,8 +131,20 @@ summary:
   description: The report's C(summary) (see C(docs/report-schema.json)).
   returned: always
   type: dict
-  sample: {"hosts": 10, "hosts_with_facts": 9, "hosts_without_facts": ["gpu-x9"], "types": 9, "devices": 4,
-           "capacity": 91, "domains": 12, "stranded_devices": 1, "version_drift": 2, "errors": 0}
+  sample: {"hosts": 11, "hosts_with_facts": 10, "hosts_without_facts": ["gpu-x9"], "types": 9, "devices": 5,
+           "capacity": 102, "domains": 10, "stranded_devices": 1, "version_drift": 2, "errors": 0}
+  contains:
+    hosts: {description: "Hosts in the report.", type: int}
+    hosts_with_facts: {description: "Hosts with usable mdev facts.", type: int}
+    hosts_without_facts: {description: "Hosts without (usable) mdev facts - unreachable, not gathered or malformed.",
+                          type: list, elements: str}
+    types: {description: "mdev and vendor-VFIO types offered in the fleet.", type: int}
+    devices: {description: "Devices in use (mdevs and vendor-VFIO VFs running a vGPU).", type: int}
+    capacity: {description: "Free instances (and free VFs) over all types.", type: int}
+    domains: {description: "Migration domains.", type: int}
+    stranded_devices: {description: "Devices for which no other host can be selected (cannot be evacuated).", type: int}
+    version_drift: {description: "Hosts whose version of a type differs from the one most hosts publish.", type: int}
+    errors: {description: "Attributes that could not be read, over all hosts.", type: int}
 generated_at:
   description:
     - UTC time of this run, written into the files that changed. A file left unchanged keeps the time it was

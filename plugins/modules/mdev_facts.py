@@ -117,11 +117,8 @@ ansible_facts:
       contains:
         schema_version:
           description:
-            - Version of this fact layout; it changes only when a key changes meaning or goes away.
-            - V(2) added RV(ansible_facts.mdev.host_root), RV(ansible_facts.mdev.sources),
-              RV(ansible_facts.mdev.gathered_at), RV(ansible_facts.mdev.boot_id), RV(ansible_facts.mdev.machine_id),
-              the C(subsystem), C(driver_module) and C(driver_in_tree) of parents and VFs; a VF's C(current_type) V(0)
-              now means free and null unreadable; C(migration.supported) null now also means "read failed, unknown".
+            - Version of this fact layout; it changes only when a key changes meaning or goes away (V(2) - a VF's
+              C(current_type) V(0) means free and null unreadable; C(migration.supported) null may mean a failed read).
           type: int
           returned: always
           sample: 2
@@ -208,13 +205,14 @@ ansible_facts:
               type: bool
               sample: false
             pci:
-              description:
-                - PCI identity of the parent as lower-case hex without C(0x); null for a non-PCI parent or when the
-                  C(pci) subset was not gathered.
-                - Keys V(vendor_id), V(device_id), V(subsystem_vendor_id), V(subsystem_device_id), V(revision).
+              description: PCI identity of the parent; null for a non-PCI parent or when the C(pci) subset was not gathered.
               type: dict
-              sample: {"vendor_id": "10de", "device_id": "1eb8", "subsystem_vendor_id": "10de",
-                       "subsystem_device_id": "12a2", "revision": "a1"}
+              contains: &pci_ids
+                vendor_id: {description: "PCI vendor id, lower-case hex without C(0x).", type: str, sample: 10de}
+                device_id: {description: "PCI device id, lower-case hex without C(0x).", type: str, sample: 1eb8}
+                subsystem_vendor_id: {description: "PCI subsystem vendor id, lower-case hex.", type: str}
+                subsystem_device_id: {description: "PCI subsystem device id, lower-case hex.", type: str}
+                revision: {description: "PCI revision, lower-case hex.", type: str}
             numa_node: {type: int, sample: 0,
               description: "NUMA node of the parent, or null when the parent has no C(numa_node) attribute."}
             types:
@@ -232,7 +230,7 @@ ansible_facts:
                 migration:
                   description: The type's migration version attribute. Present when the V(versions) subset is gathered.
                   type: dict
-                  contains:
+                  contains: &migration_keys
                     attribute: {type: str,
                       description: "V(migration_version), V(version), or null when the type publishes neither."}
                     version:
@@ -259,7 +257,7 @@ ansible_facts:
           contains:
             parent: {description: "Name of the parent device.", type: str}
             type_id: {description: "Type-id of the device, from its C(mdev_type) link.", type: str}
-            migration: {type: dict,
+            migration: {type: dict, contains: *migration_keys,
               description: "The device-level migration version attribute, with the same keys as a type's C(migration)."}
         vendor_vfio:
           description:
@@ -270,7 +268,7 @@ ansible_facts:
           contains:
             physfn: {description: "PCI address of the physical GPU the VF belongs to.", type: str}
             creatable_types:
-              description: vGPU types that can be created on the VF now, id to profile name.
+              description: vGPU types that can be created on the VF now, a mapping of type id (a decimal string) to profile name.
               type: dict
               sample: {"1428": "NVIDIA H200X-141C"}
             current_type:
@@ -280,7 +278,7 @@ ansible_facts:
                   which means unknown, not free.
               type: int
               sample: 0
-            pci: {description: "PCI identity of the physical GPU, with the same keys as a parent's C(pci).", type: dict}
+            pci: {description: "PCI identity of the physical GPU, as a parent's C(pci).", type: dict, contains: *pci_ids}
             numa_node: {description: "NUMA node of the physical GPU, or null.", type: int}
             subsystem: {description: "Subsystem of the physical GPU, as a parent's C(subsystem).", type: str}
             driver: {description: "Driver bound to the physical GPU.", type: str}
