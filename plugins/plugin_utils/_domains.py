@@ -38,14 +38,6 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary im
 )
 
 
-def _gpus(facts):
-    gpus = {}
-    for address, vf in sorted((facts.get("vendor_vfio") or {}).items()):
-        if shape.vf_problem("vendor_vfio.%s" % address, vf) is None:
-            gpus.setdefault(vf.get("physfn") or address, []).append((address, vf))
-    return gpus
-
-
 def fleet_members(fleet):
     """One member per (host, parent, type) offered in the fleet, with a source describing it."""
     members = []
@@ -62,7 +54,7 @@ def fleet_members(fleet):
                                 "name": mtype.get("name"), "devices": list(mtype.get("devices") or []),
                                 "available": avail if is_int(avail) and avail > 0 else 0,
                                 "source": _source.of_type(facts, host, pname, type_id)})
-        for physfn, vfs in sorted(_gpus(facts).items()):
+        for physfn, vfs in sorted(shape.gpus_of(facts)[0].items()):
             type_ids = set(str(t) for _a, vf in vfs for t in (vf.get("creatable_types") or {}))
             type_ids.update(str(vf["current_type"]) for _a, vf in vfs if is_int(vf.get("current_type"))
                             and vf["current_type"] > 0)

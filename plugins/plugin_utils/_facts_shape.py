@@ -175,6 +175,20 @@ def vf_problem(where, vf):
     return None
 
 
+def gpus_of(facts):
+    """``({physfn: [(address, vf), ...]}, problem)``: the host's vendor-VFIO VFs by physical GPU
+    (a VF without a known physfn stands for itself), sorted by address; malformed VFs are left
+    out and the first one is named in ``problem``."""
+    gpus, problem = {}, None
+    for address, vf in sorted((facts.get("vendor_vfio") or {}).items()):
+        bad = vf_problem("vendor_vfio.%s" % address, vf)
+        if bad:
+            problem = problem or bad
+            continue
+        gpus.setdefault(vf.get("physfn") or address, []).append((address, vf))
+    return gpus, problem
+
+
 def parse_timestamp(text):
     """``2026-11-27T17:45:00Z`` (as mdev_facts writes ``gathered_at``) -> aware datetime, or None."""
     if not isinstance(text, str):

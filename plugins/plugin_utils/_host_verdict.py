@@ -80,12 +80,9 @@ def _parent_decisions(source, facts, policy):
     if source["kind"] == KIND_VENDOR_VFIO:
         if not shape.subset_gathered(facts, "vendor_vfio"):
             return None, "vendor_vfio facts were not gathered on the target (gather_subset)"
-        gpus = {}
-        for address, vf in sorted((facts.get("vendor_vfio") or {}).items()):
-            if shape.vf_problem("vendor_vfio.%s" % address, vf) is None:
-                gpus.setdefault(vf.get("physfn") or address, []).append((address, vf))
-            else:
-                return None, "malformed mdev facts: %s" % shape.vf_problem("vendor_vfio.%s" % address, vf)
+        gpus, problem = shape.gpus_of(facts)
+        if problem:
+            return None, "malformed mdev facts: %s" % problem
         if not gpus:
             return [], "the host has no NVIDIA vendor-VFIO virtual functions"
         return [decide_gpu(source, physfn, gpus[physfn], kernel, policy) for physfn in sorted(gpus)], None

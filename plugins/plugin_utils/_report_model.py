@@ -15,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._domains import fleet_members, migration_domains
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import KIND_MDEV
 
 # Changes only when a key changes meaning or goes away (docs/report-schema.json); new keys keep it.
 REPORT_VERSION = 2
@@ -42,7 +43,7 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
     types = {}
     for member in fleet_members(usable):
         source = member["source"]
-        state, version, _detail = shape.version_state(source["migration"]) if member["kind"] == "mdev" \
+        state, version, _detail = shape.version_state(source["migration"]) if member["kind"] == KIND_MDEV \
             else (shape.ABSENT, None, None)
         entry = types.setdefault((member["kind"], member["type_id"]), {
             "kind": member["kind"], "type_id": member["type_id"], "name": member["name"], "hosts": set(),

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._ansible_compat import to_plain
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import gpus_of
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import KIND_VENDOR_VFIO
 
 try:
@@ -38,9 +39,8 @@ def compile_where(args, expression):
 
     def matches(host, facts, source, parent_name):
         if source["kind"] == KIND_VENDOR_VFIO:
-            vfs = [vf for address, vf in sorted((facts.get("vendor_vfio") or {}).items())
-                   if (vf.get("physfn") or address) == parent_name]
-            parent_facts = dict(vfs[0]) if vfs else {}
+            vfs = gpus_of(facts)[0].get(parent_name) or []
+            parent_facts = dict(vfs[0][1]) if vfs else {}
             mtype = None
         else:
             parent = (facts.get("parents") or {}).get(parent_name) or {}
