@@ -77,6 +77,11 @@ for entry in "${CORE_SERIES[@]}"; do
       wants units && cat tests/output/fault-matrix.txt 2>/dev/null
       wants integration && step "[$name] ansible-test integration" \
         ansible-test integration --local --python "$pyver" --requirements --allow-destructive --color no
+      # Test artifacts (the audit report as headless Chromium rendered it) outlive the work copy.
+      if wants integration && [ -d tests/output/data ]; then
+        mkdir -p "$REPO/tests/output/artifacts-$name" && cp -r tests/output/data/. "$REPO/tests/output/artifacts-$name/"
+        echo "Test artifacts: $REPO/tests/output/artifacts-$name"
+      fi
       wants lint && step "[$name] ansible-lint --profile production" \
         ansible-lint --profile production --offline
       wants docs && step "[$name] antsibull-docs lint-collection-docs --plugin-docs" \
