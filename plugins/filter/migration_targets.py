@@ -170,7 +170,8 @@ _value:
     - Without O(details) - the selected host names, best first.
     - With O(details) - one record per candidate, selected hosts first in rank order, then the others by name. Each
       record has C(host), C(selected), C(rank) (null when not selected), C(verdict), C(evidence), C(parents) (the
-      target parents, or GPUs, that fit), C(capacity) (free instances or VFs on them), C(reasons) (sentences), and for
+      target parents, or GPUs, that fit), C(capacity) (free instances or VFs on them), C(reasons) (sentences), C(why)
+      (the one reason that carries the verdict, for a one-line summary), and for
       several source devices C(devices) (the same per device), for vendor-VFIO sources C(free_vfs). A C(unknown)
       verdict always has C(unknown) evidence.
   type: list

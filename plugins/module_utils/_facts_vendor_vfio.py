@@ -35,8 +35,8 @@ class VendorVfioReader(SysfsReader):
         pci_dir = os.path.join("bus", "pci", "devices")
         for address in self._list(pci_dir):
             dev = os.path.join(pci_dir, address)
-            # One read tells both whether this is a vendor-VFIO VF (ENOENT: it is not) and its
-            # type: 0 no vGPU in use, null unreadable (recorded), never "free" by default.
+            # One read tells both whether this is a vendor-VFIO VF (ENOENT: it is not) and which
+            # vGPU type it runs: 0 none in use, null unreadable (recorded), never "free" by default.
             current, err = self.fs.read_int(os.path.join(dev, "nvidia", "current_vgpu_type"))
             if err is not None and err.errno == "ENOENT":
                 continue

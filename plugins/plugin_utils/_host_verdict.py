@@ -47,8 +47,10 @@ class JudgeContext:
         self.source_vars = source_vars
 
 
-def _host_record(host, verdict, evidence, reasons):
-    return dict(decision(verdict, evidence, reasons), host=host, parents=[], capacity=0)
+def _host_record(host, verdict, evidence, reasons, why=None):
+    """A host's record; ``why`` is the one reason that carries the verdict (for one-line summaries)."""
+    return dict(decision(verdict, evidence, reasons), host=host, parents=[], capacity=0,
+                why=why or (reasons[0] if reasons else None))
 
 
 def host_level_problem(sources, host, facts, context):
@@ -136,7 +138,8 @@ def judge_device(source, host, facts, context):
         return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [empty_reason])
     fitting = _best(results)
     record = _host_record(host, fitting[0]["verdict"], fitting[0]["evidence"],
-                          ["%s: %s" % (r["parent"], reason) for r in results for reason in r["reasons"]])
+                          ["%s: %s" % (r["parent"], reason) for r in results for reason in r["reasons"]],
+                          "%s: %s" % (fitting[0]["parent"], (fitting[0]["reasons"] or ["no reason recorded"])[0]))
     record["parents"] = [r["parent"] for r in fitting]
     record["capacity"] = sum(r["capacity"] for r in fitting)
     if source["kind"] == KIND_VENDOR_VFIO:
@@ -152,9 +155,11 @@ def combine_devices(host, per_device, sources):
     need = {}
     for src in sources:
         need[src["type_id"]] = need.get(src["type_id"], 0) + 1
+    worst_source = sources[per_device.index(worst)]
     record = _host_record(host, worst["verdict"], worst["evidence"],
                           ["%s: %s" % (s["device"] or s["type_id"], reason)
-                           for r, s in zip(per_device, sources) for reason in r["reasons"]])
+                           for r, s in zip(per_device, sources) for reason in r["reasons"]],
+                          "%s: %s" % (worst_source["device"] or worst_source["type_id"], worst["why"]))
     record["parents"] = sorted(set(p for r in per_device for p in r["parents"]))
     record["capacity"] = min(r["capacity"] // need[s["type_id"]] for r, s in zip(per_device, sources))
     record["devices"] = {s["device"] or s["type_id"]: {k: r[k] for k in ("verdict", "evidence", "parents", "capacity")}
@@ -185,5 +190,6 @@ def judge_host(sources, host, facts, context, target_vars=None, get=None):
         verdict, reasons = match_host_vars(context.match_vars, context.source_vars, target_vars, get)
         if verdict is not None and VERDICT_RANK[verdict] > VERDICT_RANK[record["verdict"]]:
             record.update(decision(verdict, EVIDENCE_POLICY, record["reasons"]))
+            record["why"] = next(r for r in reasons if (verdict == UNKNOWN) == ("not defined" in r))
         record["reasons"] = record["reasons"] + reasons
     return record

@@ -17,7 +17,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import importlib
-from collections.abc import Mapping
 
 import yaml
 from ansible.errors import AnsibleFilterError

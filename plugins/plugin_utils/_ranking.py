@@ -32,9 +32,9 @@ def select(records, min_available=1):
         else:
             rec["selected"] = False
             if rec["verdict"] == COMPATIBLE:
-                rec["reasons"] = rec["reasons"] + [
-                    "compatible, but only %d free instance(s) where %d are required (min_available)"
-                    % (rec["capacity"], min_available)]
+                rec["why"] = ("compatible, but only %d free instance(s) where %d are required (min_available)"
+                              % (rec["capacity"], min_available))
+                rec["reasons"] = rec["reasons"] + [rec["why"]]
             rejected.append(rec)
     chosen.sort(key=rank_key)
     rejected.sort(key=lambda r: r["host"])

@@ -92,6 +92,6 @@ def migration_targets(args, data, params):
         facts, reason = fleet.facts(host)
         record = judge_host(sources, host, facts, context, host, get)
         if facts is None:
-            record["reasons"] = [reason]
+            record["reasons"], record["why"] = [reason], reason
         records.append(record)
     return select(records, params["min_available"])
