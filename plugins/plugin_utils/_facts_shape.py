@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import re
 from collections.abc import Mapping
 
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import is_int, version_problem
@@ -28,6 +29,8 @@ UNREADABLE = "unreadable"       # it exists but could not be read, or its value 
 NOT_GATHERED = "not_gathered"   # mdev_facts ran without the versions subset
 
 _STR = (str, type(None))
+# A subsystem or bus as sysfs names it (pci, mtty, platform): lower case, nothing else.
+_SYSFS_NAME = re.compile(r"[a-z0-9_][a-z0-9_.-]*\Z")
 
 
 def mdev_facts_of(entry):
@@ -115,6 +118,9 @@ def parent_problem(where, parent):
     for key in ("bus", "subsystem", "driver", "driver_version", "driver_module"):
         if not isinstance(parent.get(key), _STR):
             return "%s.%s is not a string" % (where, key)
+    for key in ("bus", "subsystem"):
+        if parent.get(key) is not None and not _SYSFS_NAME.match(parent[key]):
+            return "%s.%s %r is not a sysfs name" % (where, key, parent[key])
     if parent.get("driver_in_tree") not in (True, False, None):
         return "%s.driver_in_tree is not a boolean" % where
     if any(not isinstance(v, _STR) for v in (parent.get("pci") or {}).values()):

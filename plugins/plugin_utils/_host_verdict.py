@@ -69,6 +69,10 @@ def host_level_problem(sources, host, facts, context):
                 return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [
                     "this is the source's own machine under another name (same %s %s as %s)"
                     % (label, facts[key], source["host"])])
+        if source["kind"] != KIND_VENDOR_VFIO and not shape.subset_gathered(facts, "devices"):
+            return _host_record(host, UNKNOWN, None, [
+                "devices were not gathered on the target (gather_subset), so a clash with the source device's UUID "
+                "cannot be ruled out"])
         if source.get("device") in (facts.get("devices") or {}):
             return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [
                 "the host already holds an mdev with the source device's UUID %s (the source itself under another "
@@ -152,30 +156,39 @@ def combine_devices(host, per_device, sources):
     if len(per_device) == 1:
         return per_device[0]
     worst = max(per_device, key=lambda r: (VERDICT_RANK[r["verdict"]], EVIDENCE_RANK[r["evidence"]]))
-    need = {}
-    for src in sources:
-        need[src["type_id"]] = need.get(src["type_id"], 0) + 1
     worst_source = sources[per_device.index(worst)]
     record = _host_record(host, worst["verdict"], worst["evidence"],
                           ["%s: %s" % (s["device"] or s["type_id"], reason)
                            for r, s in zip(per_device, sources) for reason in r["reasons"]],
                           "%s: %s" % (worst_source["device"] or worst_source["type_id"], worst["why"]))
     record["parents"] = sorted(set(p for r in per_device for p in r["parents"]))
-    record["capacity"] = min(r["capacity"] // need[s["type_id"]] for r, s in zip(per_device, sources))
+    # Devices whose fitting parents overlap draw on the same instances (or free VFs): a parent
+    # that takes one type cannot be assumed to take another, so each device counts against all.
+    sharing = [sum(1 for other in per_device if set(other["parents"]) & set(r["parents"])) or 1 for r in per_device]
+    record["capacity"] = min(r["capacity"] // n for r, n in zip(per_device, sharing))
     record["devices"] = {s["device"] or s["type_id"]: {k: r[k] for k in ("verdict", "evidence", "parents", "capacity")}
                          for r, s in zip(per_device, sources)}
     return record
+
+
+def _defined(found):
+    """``(value,)`` of a host variable, or None when it is undefined, null or omitted."""
+    if found is None or found[0] is None:
+        return None
+    if isinstance(found[0], str) and found[0].startswith("__omit_place_holder__"):
+        return None
+    return found
 
 
 def match_host_vars(names, source_vars, target_vars, get):
     """Compare user-chosen host variables (dotted paths). Returns (verdict or None, reasons)."""
     reasons, verdict = [], None
     for name in names:
-        src, dst = get(source_vars, name), get(target_vars, name)
+        src, dst = _defined(get(source_vars, name)), _defined(get(target_vars, name))
         if src is None or dst is None:
             reasons.append("match_vars: %s is not defined on the %s" % (name, "source" if src is None else "target"))
             verdict = verdict or UNKNOWN
-        elif src[0] != dst[0]:
+        elif type(src[0]) is not type(dst[0]) or src[0] != dst[0]:
             reasons.append("match_vars: %s differs: source %s, target %s" % (name, src[0], dst[0]))
             verdict = INCOMPATIBLE
     return verdict, reasons

@@ -31,6 +31,9 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary im
 )
 
 
+PROBE_DECIDES = "probe decides"
+
+
 def _side(is_source):
     return "the source" if is_source else "the target"
 
@@ -45,13 +48,18 @@ def _pci_parent(facts_of_parent):
     return None
 
 
+def _known(value):
+    """A value a rule may compare: not null, and not an empty or blank string."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
 def identity_findings(source, target, target_kernel, target_device_api):
     """Compare the identity facts the policy names. Returns ``(mismatches, unknowns, matched)``."""
     mismatches, unknowns, matched = [], [], []
 
     def compare(label, src, dst):
-        if src is None or dst is None:
-            unknowns.append("%s is not known on %s" % (label, _side(src is None)))
+        if not _known(src) or not _known(dst):
+            unknowns.append("%s is not known on %s" % (label, _side(not _known(src))))
         elif src != dst:
             mismatches.append("%s differs: source %s, target %s" % (label, src, dst))
         else:
@@ -73,7 +81,7 @@ def identity_findings(source, target, target_kernel, target_device_api):
         compare("parent subsystem", source.get("subsystem"), target.get("subsystem"))
     compare("driver", source.get("driver"), target.get("driver"))
     src_ver, dst_ver = source.get("driver_version"), target.get("driver_version")
-    if src_ver is not None or dst_ver is not None:
+    if _known(src_ver) or _known(dst_ver):
         compare("driver version", src_ver, dst_ver)
     elif source.get("driver_in_tree") is True and target.get("driver_in_tree") is True:
         # An in-tree driver has no module version: the kernel release stands for it.
@@ -109,23 +117,24 @@ def _version_gate(source, target_record, policy):
             src_detail if src_state == shape.UNSUPPORTED else "the device's " + dev_detail)
     if dst_state == shape.UNSUPPORTED:
         return INCOMPATIBLE, EVIDENCE_VERSION, "the target type does not support migration: %s" % dst_detail
-    for state, detail, side in ((src_state, src_detail, "source"), (dev_state, dev_detail, "source device"),
-                                (dst_state, dst_detail, "target")):
+    for state, detail, side in ((src_state, src_detail, "source"), (dev_state, dev_detail, "source device")):
         if state in (shape.UNREADABLE, shape.NOT_GATHERED):
             return UNKNOWN, None, "on the %s, %s" % (side, detail)
+    if dst_state in (shape.UNREADABLE, shape.NOT_GATHERED):
+        return UNKNOWN, None, "on the target, %s" % dst_detail, PROBE_DECIDES
     if src_state == shape.PUBLISHED and dst_state == shape.PUBLISHED and src_version != dst_version:
         return UNKNOWN, None, ("the target publishes version %s, the source %s: only a write probe can tell "
-                               "whether the target accepts it" % (dst_version, src_version))
+                               "whether the target accepts it" % (dst_version, src_version)), PROBE_DECIDES
     source_publishes = shape.PUBLISHED in (src_state, dev_state)
     if source_publishes != (dst_state == shape.PUBLISHED):
         side = "source" if source_publishes else "target"
         return UNKNOWN, None, ("only the %s publishes a migration version (a different driver generation): identity "
-                               "cannot vouch for it; a write probe can decide" % side)
+                               "cannot vouch for it; a write probe can decide" % side), PROBE_DECIDES
     # The device-level version (RFC v5) may fold more than the type into the string: it must be
     # the target type's version too, or only a probe can tell.
     if dev_state == shape.PUBLISHED and dev_version != dst_version:
         return UNKNOWN, None, ("the source device publishes version %s, the target type %s: only a write probe can "
-                               "tell whether the target accepts it" % (dev_version, dst_version))
+                               "tell whether the target accepts it" % (dev_version, dst_version)), PROBE_DECIDES
     if dst_state == shape.PUBLISHED:
         if policy == "identity":
             return None
@@ -144,10 +153,14 @@ def decide_mdev_parent(source, parent_name, parent, mtype, kernel, policy):
         capacity = 0
     final = _version_gate(source, mtype.get("migration"), policy)
     if final is not None:
-        verdict, evidence, reason = final
-        return decision(verdict, evidence, [reason] + notes, parent=parent_name, capacity=capacity)
+        result = decision(final[0], final[1], [final[2]] + notes, parent=parent_name, capacity=capacity)
+        # Only a question about the versions themselves is the probe's to answer; an unknown
+        # source, malformed facts or unknown identity stay unknown whatever a probe says.
+        result["probe_decides"] = final[0] == COMPATIBLE or final[3:] == (PROBE_DECIDES,)
+        return result
     result = _identity_decision(parent_name, source, parent, kernel, mtype.get("device_api"), capacity)
     result["reasons"].extend(notes)
+    result["probe_decides"] = result["verdict"] == COMPATIBLE
     return result
 
 
@@ -164,6 +177,12 @@ def free_vfs(vfs, type_id):
                   and type_id in (vf.get("creatable_types") or {}))
 
 
+def _gpu_identity(vf):
+    pci = vf.get("pci") or {}
+    return (tuple(pci.get(k) for k in PCI_BOARD_KEYS), vf.get("driver"), vf.get("driver_version"),
+            vf.get("driver_in_tree"))
+
+
 def decide_gpu(source, physfn, vfs, kernel, policy):
     """Offline decision for one physical GPU of the target (its vendor-VFIO VFs)."""
     free = free_vfs(vfs, source["type_id"])
@@ -176,6 +195,10 @@ def decide_gpu(source, physfn, vfs, kernel, policy):
         result = decision(INCOMPATIBLE, EVIDENCE_POLICY, ["GPU %s offers no vGPU type %s (no VF can create it or runs "
                                                           "it)" % (physfn, source["type_id"])],
                           parent=physfn, capacity=0)
+    elif len(set(_gpu_identity(vf) for _a, vf in vfs)) > 1:
+        # The VFs of one GPU report one board and driver; if they do not, none of them can vouch.
+        result = decision(UNKNOWN, None, ["the VFs of GPU %s disagree on the GPU's identity (PCI ids or driver)"
+                                          % physfn], parent=physfn, capacity=len(free))
     else:
         gpu = dict(vfs[0][1], subsystem="pci", bus="pci")
         result = _identity_decision(physfn, source, gpu, kernel, "vfio-pci", len(free),

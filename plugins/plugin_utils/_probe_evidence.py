@@ -101,7 +101,10 @@ def _loop_outcome(items, where):
                 raise PolicyInputError("%s: loop item %d: item %d is not a probe record (it has no verdict or "
                                        "source_version)" % (where, index, number))
             records.append(record)
-    return _outcome(OK, records, "; ".join(problems) or None)
+    if problems:
+        # A loop item that did not run may have been the one about this pair: nothing confirms.
+        return _outcome("failed", records, "; ".join(problems))
+    return _outcome(OK, records)
 
 
 def _about(record, source, parent, version):
@@ -135,6 +138,8 @@ def apply_probe(offline, outcome, source, versions):
     """The decision for one parent once probe evidence for its host is known."""
     if not versions or offline["verdict"] == INCOMPATIBLE:
         return offline
+    if offline["verdict"] == UNKNOWN and not offline.get("probe_decides"):
+        return offline      # an unknown source, malformed facts, unknown identity: not the probe's question
     keep = {"parent": offline["parent"], "capacity": offline["capacity"]}
     if "free_vfs" in offline:
         keep["free_vfs"] = offline["free_vfs"]

@@ -20,6 +20,7 @@ import datetime
 from collections.abc import Sequence
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _source
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import freshness_problem
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._fleet_input import Fleet
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import JudgeContext, judge_host
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._ranking import select
@@ -51,6 +52,9 @@ def build_sources(args, fleet, params):
         facts, reason = fleet.facts(host)
         if facts is None:
             args.fail("source_host %s: %s" % (host, reason))
+        stale = freshness_problem(facts, params.get("max_age"), datetime.datetime.now(datetime.timezone.utc))
+        if stale:
+            args.fail("source_host %s: stale facts: %s" % (host, stale))
         try:
             return [_source.from_facts(facts, d, host) for d in devices]
         except PolicyInputError as exc:

@@ -219,11 +219,18 @@ def test_several_devices_must_all_fit():
     src = source_host()
     src["parents"]["0000:3b:00.0"]["types"]["nvidia-223"] = mtype(1, "v-223", devices=[uuid2])
     src["devices"][uuid2] = {"parent": "0000:3b:00.0", "type_id": "nvidia-223", "migration": migration()}
+    # Both types on one parent: creating one may take the other's room, so the host is not counted on.
     both = facts(parents={"0000:3b:00.0": parent({"nvidia-222": mtype(2, "v-550"), "nvidia-223": mtype(1, "v-223")})})
+    split = facts(parents={"0000:3b:00.0": parent({"nvidia-222": mtype(2, "v-550")}),
+                           "0000:5e:00.0": parent({"nvidia-223": mtype(1, "v-223")})})
     one = target_host(available=4)
-    data = hostvars(src=src, both=both, one=one)
-    assert targets(data, "src", [SRC_UUID, uuid2]) == ["both"]
-    rec = details(data, device=[SRC_UUID, uuid2])["one"]
+    data = hostvars(src=src, both=both, split=split, one=one)
+    assert targets(data, "src", [SRC_UUID, uuid2]) == ["split"]
+    records = details(data, device=[SRC_UUID, uuid2])
+    assert (records["both"]["verdict"], records["both"]["capacity"], records["both"]["selected"]) == (
+        "compatible", 0, False)
+    assert records["split"]["capacity"] == 1
+    rec = records["one"]
     assert rec["verdict"] == "incompatible" and sorted(rec["devices"]) == sorted([SRC_UUID, uuid2])
 
 

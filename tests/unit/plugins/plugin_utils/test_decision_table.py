@@ -99,12 +99,24 @@ def test_malformed_host_facts_are_unknown_naming_the_key(path, value, named):
                          ids=["missing", "older", "unparseable", "no-T", "future"])
 def test_max_age_stale_or_unknown_age_is_unknown(gathered_at):
     data = hostvars(src=source_host(), t=target_host())
+    data["src"]["ansible_facts"]["mdev"]["gathered_at"] = stamp(30)
     data["t"]["ansible_facts"]["mdev"]["gathered_at"] = stamp(60)
     assert verdict(judge(data, max_age=600)) == ("compatible", "version")
     data["t"]["ansible_facts"]["mdev"]["gathered_at"] = gathered_at
     assert verdict(judge(data)) == ("compatible", "version")          # no max_age: age is not asked
     rec = judge(data, max_age=600)
     assert verdict(rec) == ("unknown", "unknown") and said(rec, "stale facts")
+
+
+@pytest.mark.parametrize("gathered_at", [None, stamp(7200)], ids=["missing", "older"])
+def test_max_age_applies_to_the_source_too(gathered_at):
+    data = hostvars(src=source_host(), t=target_host())
+    data["t"]["ansible_facts"]["mdev"]["gathered_at"] = stamp(60)
+    data["src"]["ansible_facts"]["mdev"]["gathered_at"] = stamp(30)
+    assert verdict(judge(data, max_age=600)) == ("compatible", "version")
+    data["src"]["ansible_facts"]["mdev"]["gathered_at"] = gathered_at
+    with pytest.raises(AnsibleFilterError, match="source_host src: stale facts"):
+        judge(data, max_age=600)
 
 
 @pytest.mark.parametrize("registered", [

@@ -99,8 +99,8 @@ R1, R2 = probe_record("v1"), probe_record("v2", "incompatible")
     ({"skipped": True, "changed": False}, "skipped", [], "skipped"),
     ({"skipped": True, "results": [{"skipped": True}]}, "skipped", [], "skipped"),
     (probe_loop(probe_result(R1), probe_result(R2)), "ok", [R1, R2], None),
-    (probe_loop(probe_result(R1), {"failed": True, "msg": "item"}), "ok", [R1], "loop item 1"),
-    (probe_loop({"skipped": True}, {"unreachable": True, "msg": "x"}), "ok", [], "loop item 0"),
+    (probe_loop(probe_result(R1), {"failed": True, "msg": "item"}), "failed", [R1], "loop item 1"),
+    (probe_loop({"skipped": True}, {"unreachable": True, "msg": "x"}), "failed", [], "loop item 0"),
     (probe_loop(), "ok", [], None),
 ])
 def test_outcome_of_every_registered_shape(registered, status, records, message):

@@ -95,6 +95,10 @@ def identity(src_parent, src_api, src_kernel, dst_parent, dst_api, dst_kernel):
     return "unknown"
 
 
+# An unknown that only the versions make: a write probe may settle it (the table's probe rows).
+DECIDABLE = "unknown, a probe decides"
+
+
 def offline(src, dst_host, dst_parent_name, policy):
     """'compatible', 'incompatible' or 'unknown' for one target parent, without probes."""
     sp = src["parents"][PARENT]
@@ -105,8 +109,10 @@ def offline(src, dst_host, dst_parent_name, policy):
     ds, dv = state(dt.get("migration"))
     if "unsupported" in (st_, sd, ds):
         return "incompatible"
-    if {st_, sd, ds} & {"unreadable", "not_gathered"}:
-        return "unknown"
+    if {st_, sd} & {"unreadable", "not_gathered"}:
+        return "unknown"            # the source's own versions are unknown: no probe can settle that
+    if ds in ("unreadable", "not_gathered"):
+        return DECIDABLE
 
     def ident():
         found = identity(sp, sp["types"][TYPE].get("device_api"), src.get("kernel_release"),
@@ -117,11 +123,11 @@ def offline(src, dst_host, dst_parent_name, policy):
     if ds == "published":
         # every version the source publishes (type level, device level) is the target type's
         if not published or any(v != dv for v in published):
-            return "unknown"
+            return DECIDABLE
         return ident() if policy == "identity" else "compatible"
     # target absent
     if published:
-        return "unknown"
+        return DECIDABLE
     if policy == "version":
         return "unknown"
     return ident()
@@ -145,14 +151,15 @@ def probe_records(registered):
         return list(registered["records"])
     records = []
     for item in registered["results"]:
-        if not any(item.get(k) for k in ("failed", "unreachable", "skipped")):
-            records.extend(item["records"])
+        if any(item.get(k) for k in ("failed", "unreachable", "skipped")):
+            return None             # the item that did not run may have been about this pair
+        records.extend(item["records"])
     return records
 
 
 def with_probe(verdict, registered, versions, parent_name):
-    if not versions or verdict == "incompatible":
-        return verdict
+    if not versions or verdict in ("incompatible", "unknown"):
+        return "unknown" if verdict == DECIDABLE else verdict
     records = probe_records(registered)
     if records is None:
         return "unknown"
@@ -177,7 +184,7 @@ def oracle(data, probes, policy, min_available):
         if host == "src":
             continue
         f = (entry.get("ansible_facts") or {}).get("mdev")
-        if f is None or "types" not in f["gather_subset"]:
+        if f is None or "types" not in f["gather_subset"] or "devices" not in f["gather_subset"]:
             chosen[host] = False
             continue
         alias = any(src.get(k) is not None and src.get(k) == f.get(k) for k in ("machine_id", "boot_id"))
@@ -257,6 +264,11 @@ def vf_oracle(src_vf, host, policy, min_available):
         return False
     offers = any("1428" in v["creatable_types"] or v["current_type"] == 1428 for v in vfs)
     if not offers:
+        return False
+    # the VFs of one GPU must agree on the GPU's identity, or none of them vouches for it
+    idents = set((tuple((v.get("pci") or {}).get(k) for k in BOARD), v.get("driver"), v.get("driver_version"),
+                  v.get("driver_in_tree")) for v in vfs)
+    if len(idents) > 1:
         return False
     first = vfs[0]
     pairs = [(src_vf["pci"].get(k), first["pci"].get(k)) for k in BOARD]
