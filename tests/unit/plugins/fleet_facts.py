@@ -142,3 +142,15 @@ def accepted(*versions, **kw):
 def registered_facts(host_facts):
     """What ``register`` holds after a successful mdev_facts task."""
     return {"changed": False, "failed": False, "ansible_facts": {"mdev": host_facts}}
+
+
+def judge(data, host="t", **kw):
+    """The ``migration_targets(details=true)`` record of ``host`` (source ``src``, device SRC_UUID by default)."""
+    from ansible_collections.vfio.mdev_migration.plugins.filter.migration_targets import FilterModule
+    kw.setdefault("source_host", "src")
+    kw.setdefault("device", SRC_UUID)
+    return {r["host"]: r for r in FilterModule().filters()["migration_targets"](data, details=True, **kw)}[host]
+
+
+def verdict(rec):
+    return rec["verdict"], rec["evidence"]

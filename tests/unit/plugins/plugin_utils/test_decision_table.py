@@ -26,6 +26,7 @@ from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts impo
     accepted,
     facts,
     hostvars,
+    judge,
     migration,
     mtype,
     parent,
@@ -38,21 +39,13 @@ from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts impo
     target_host,
     unreadable,
     unsupported,
+    verdict,
     vf,
 )
 
 targets = FilterModule().filters()["migration_targets"]
 domains = DomainFilters().filters()["migration_domains"]
 
-
-def judge(data, host="t", **kw):
-    kw.setdefault("source_host", "src")
-    kw.setdefault("device", SRC_UUID)
-    return {r["host"]: r for r in targets(data, details=True, **kw)}[host]
-
-
-def verdict(rec):
-    return rec["verdict"], rec["evidence"]
 
 
 def said(rec, text):

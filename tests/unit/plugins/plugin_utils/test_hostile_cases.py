@@ -14,31 +14,23 @@ import pytest
 from ansible_collections.vfio.mdev_migration.plugins.filter.migration_targets import FilterModule
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import (
     PARENT,
-    SRC_UUID,
     TYPE,
     accepted,
     facts,
     hostvars,
+    judge,
     migration,
     probe_loop,
     probe_result,
     source_host,
     target_host,
     unreadable,
+    verdict,
     vf,
 )
 
 targets = FilterModule().filters()["migration_targets"]
 
-
-def judge(data, host="t", **kw):
-    kw.setdefault("source_host", "src")
-    kw.setdefault("device", SRC_UUID)
-    return {r["host"]: r for r in targets(data, details=True, **kw)}[host]
-
-
-def verdict(rec):
-    return rec["verdict"], rec["evidence"]
 
 
 def test_vfs_of_one_gpu_that_disagree_on_identity_are_unknown():
