@@ -47,7 +47,6 @@ targets = FilterModule().filters()["migration_targets"]
 domains = DomainFilters().filters()["migration_domains"]
 
 
-
 def said(rec, text):
     return any(text in r for r in rec["reasons"])
 

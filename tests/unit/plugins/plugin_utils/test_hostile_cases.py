@@ -32,7 +32,6 @@ from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts impo
 targets = FilterModule().filters()["migration_targets"]
 
 
-
 def test_vfs_of_one_gpu_that_disagree_on_identity_are_unknown():
     src = facts(vendor_vfio={"0000:41:00.4": vf(current=557)})
     good = facts(vendor_vfio={"0000:41:00.4": vf(current=557, creatable={}),
