@@ -11,7 +11,8 @@ attribute that cannot be read is recorded in ``errors`` and the scan goes on.
 Here: the facts' layout (``SCHEMA_VERSION``), the subsets (``resolve_subset``), the mdev parents,
 types, devices and their migration versions, and ``gather_facts``, the entry point of the module.
 The recording readers are in ``_facts_reader``, the host identity in ``_facts_host``, the
-vendor-VFIO functions in ``_facts_vendor_vfio``.
+vendor-VFIO functions in ``_facts_vendor_vfio``, the VMs (libvirt) in ``_facts_libvirt`` and
+mdevctl's definitions in ``_facts_mdevctl``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,15 +30,17 @@ from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants imp
     version_problem,
 )
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts_host import host_identity
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts_libvirt import DEFAULT_URI, LibvirtReader, attach_domains
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts_mdevctl import read_definitions
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts_vendor_vfio import VendorVfioReader
-from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import SysfsError
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import Sysfs, SysfsError
 
 # 2: host_root, sources, gathered_at, boot_id, machine_id, subsystem, driver_module and
 # driver_in_tree added; vendor_vfio current_type 0 means free and null unreadable; a version
 # attribute that fails to read with an errno other than ENODEV/EOPNOTSUPP has supported null.
 SCHEMA_VERSION = 2
 
-SUBSETS = ("types", "devices", "versions", "pci", "vendor_vfio")
+SUBSETS = ("types", "devices", "versions", "pci", "vendor_vfio", "libvirt", "mdevctl")
 
 
 class SubsetError(ValueError):
@@ -87,10 +90,12 @@ def utc_now():
 class FactGatherer(VendorVfioReader):
     """One scan of one host: its sysfs tree and the identity files of its root."""
 
-    def __init__(self, root="/sys", subset=None, parent_patterns=None, host_root=None):
+    def __init__(self, root="/sys", subset=None, parent_patterns=None, host_root=None, libvirt=None, mdevctl_dir=None):
         super().__init__(root, host_root)
         self.subset = set(resolve_subset(subset))
         self.parent_patterns = list(parent_patterns or [])
+        self.libvirt = libvirt              # a _facts_libvirt.LibvirtReader
+        self.mdevctl_dir = mdevctl_dir      # mdevctl's configuration directory, None: not read
 
     def migration_record(self, relpath):
         """``{attribute, version, supported, errno}`` for the version attribute in ``relpath``.
@@ -191,6 +196,16 @@ class FactGatherer(VendorVfioReader):
                 if device is not None and self.parent_selected(device["parent"]):
                     devices[uuid] = device
         sources["sysfs_root"] = self.fs.root
+        vendor_vfio = self.gather_vendor_vfio("pci" in self.subset) if "vendor_vfio" in self.subset else {}
+        libvirt, domains = None, {}
+        if "libvirt" in self.subset and self.libvirt is not None:
+            libvirt, domains = self.libvirt.read(sorted(vendor_vfio) if "vendor_vfio" in self.subset else None)
+            self.errors.extend(self.libvirt.errors)
+            if libvirt["available"]:
+                attach_domains(devices, domains)
+        mdevctl, defined = None, {}
+        if "mdevctl" in self.subset and self.mdevctl_dir is not None:
+            mdevctl, defined = read_definitions(Sysfs(self.mdevctl_dir), self.fs, self._record)
         facts = {
             "schema_version": SCHEMA_VERSION,
             "gathered_at": gathered_at,
@@ -203,7 +218,11 @@ class FactGatherer(VendorVfioReader):
             "gather_subset": sorted(self.subset),
             "parents": parents,
             "devices": devices,
-            "vendor_vfio": self.gather_vendor_vfio("pci" in self.subset) if "vendor_vfio" in self.subset else {},
+            "vendor_vfio": vendor_vfio,
+            "libvirt": libvirt,
+            "domains": domains,
+            "mdevctl": mdevctl,
+            "defined": defined,
             "errors": self.errors,
         }
         return facts
@@ -214,11 +233,23 @@ def default_sysfs_root(host_root):
     return os.path.join(host_root or "/", "sys")
 
 
-def gather_facts(root=None, subset=None, parent_patterns=None, host_root="/"):
+def default_mdevctl_dir(host_root):
+    """``<host_root>/etc/mdevctl.d``, or None for a scan of a sysfs tree alone."""
+    return None if host_root is None else os.path.join(host_root, "etc", "mdevctl.d")
+
+
+def gather_facts(root=None, subset=None, parent_patterns=None, host_root="/", libvirt_uri=DEFAULT_URI, virsh=None,
+                 run=None, mdevctl_dir=None):
     """Facts of the host at ``host_root``, its sysfs read at ``root`` (default ``<host_root>/sys``).
 
-    ``host_root=None`` scans a sysfs tree alone: no identity files, the running kernel's release.
+    ``host_root=None`` scans a sysfs tree alone: no identity files, the running kernel's release,
+    no mdevctl definitions unless ``mdevctl_dir`` is given. The VMs are read from ``libvirt_uri``
+    with ``virsh`` (its path; None when it is not installed), run by ``run`` (as
+    AnsibleModule.run_command; default a plain subprocess).
     """
     if root is None:
         root = default_sysfs_root(host_root)
-    return FactGatherer(root, subset, parent_patterns, host_root).gather()
+    if mdevctl_dir is None:
+        mdevctl_dir = default_mdevctl_dir(host_root)
+    return FactGatherer(root, subset, parent_patterns, host_root, LibvirtReader(libvirt_uri, virsh, run),
+                        mdevctl_dir).gather()

@@ -30,8 +30,12 @@ description:
 options:
   gather_subset:
     description:
-      - Which parts to gather. V(all) or any of V(types), V(devices), V(versions), V(pci), V(vendor_vfio); prefix a
-        name with V(!) to leave it out (V(!vendor_vfio) gathers everything else).
+      - Which parts to gather. V(all) or any of V(types), V(devices), V(versions), V(pci), V(vendor_vfio),
+        V(libvirt), V(mdevctl); prefix a name with V(!) to leave it out (V(!vendor_vfio) gathers everything else).
+      - V(libvirt) reads the host's VMs (domains) and the mdevs and VFs each holds, through C(virsh -r) (read-only)
+        at O(libvirt_uri). It is never fatal: without C(virsh) or a connection, RV(ansible_facts.mdev.libvirt.error)
+        says why and the other facts stand.
+      - V(mdevctl) reads mdevctl's persistent definitions from O(mdevctl_config_dir).
       - V(!all) gathers none of them (V([!all, types]) only types); a list of negations of names only, such as
         V([!pci]), starts from all.
       - Parents with their bus, subsystem and driver facts, and the host's identity (kernel release, boot id,
@@ -49,6 +53,18 @@ options:
     type: list
     elements: str
     default: []
+  libvirt_uri:
+    description:
+      - The libvirt connection to read the VMs from, opened read-only (C(virsh -r -c)).
+      - The simulator's inventory sets a V(test:///...) URI per host (libvirt's test driver).
+    type: str
+    default: qemu:///system
+  mdevctl_config_dir:
+    description:
+      - mdevctl's configuration directory, one directory per parent holding one JSON file per defined device.
+      - Default C(<host_root>/etc/mdevctl.d); when that does not exist, the host has no definitions. A directory given
+        here must exist.
+    type: path
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
@@ -97,6 +113,16 @@ EXAMPLES = r"""
 - name: Gather facts from a simulated host (tools/mdev-sim inventory sets host_root per host)
   vfio.mdev_migration.mdev_facts:
     host_root: "{{ host_root }}"
+
+- name: Gather the VMs and mdevctl definitions of a simulated host (its own libvirt test driver file)
+  vfio.mdev_migration.mdev_facts:
+    host_root: "{{ host_root }}"
+    libvirt_uri: "{{ libvirt_uri }}"
+    gather_subset: [libvirt, mdevctl, devices]
+
+- name: Show which VM holds each mdev
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.mdev.devices | dict2items | map(attribute='value.domain') | list }}"
 
 - name: Fail when an attribute could not be read
   ansible.builtin.assert:
@@ -259,6 +285,13 @@ ansible_facts:
             type_id: {description: "Type-id of the device, from its C(mdev_type) link.", type: str}
             migration: {type: dict, contains: *migration_keys,
               description: "The device-level migration version attribute, with the same keys as a type's C(migration)."}
+            domain:
+              description:
+                - Name of the running (or paused) VM that holds the device, null when none does.
+                - Present only when the V(libvirt) subset was gathered and RV(ansible_facts.mdev.libvirt.available) is
+                  true: without it, which VM holds a device is unknown.
+              type: str
+              sample: web01
         vendor_vfio:
           description:
             - NVIDIA vendor-specific VFIO virtual functions (Ada Lovelace, Hopper and newer on kernel 6.8 and later),
@@ -286,6 +319,68 @@ ansible_facts:
             driver_version: {description: "Version of that driver's module, or null.", type: str}
             driver_in_tree: {type: bool,
               description: "Whether that module is in-tree, as a parent's C(driver_in_tree)."}
+        libvirt:
+          description: How the VMs were read. Null when the V(libvirt) subset was not gathered.
+          type: dict
+          returned: always
+          sample: {"uri": "qemu:///system", "available": true, "error": null}
+          contains:
+            uri: {description: "The connection read (O(libvirt_uri)).", type: str}
+            available: {description: "Whether the domains could be listed. False: RV(ansible_facts.mdev.domains) is
+                empty because nothing is known, not because there are no VMs.", type: bool}
+            error: {description: "Why libvirt could not be read (no C(virsh), a refused connection), or a domain that
+                could not be read; null when all went well.", type: str}
+        domains:
+          description:
+            - The host's VMs (libvirt domains, running or not), keyed by name. Empty when the V(libvirt) subset was not
+              gathered or libvirt could not be read (see RV(ansible_facts.mdev.libvirt)).
+          type: dict
+          returned: always
+          sample: {"web01": {"uuid": "6695eb01-f6a4-8304-79aa-97f2502e193f", "state": "running", "active": true,
+                             "persistent": true, "mdevs": ["6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01"], "vfs": []}}
+          contains:
+            uuid: {description: "The domain's UUID.", type: str}
+            state: {description: "The state virsh gives (V(running), V(paused), V(shut off) ...).", type: str}
+            active: {description: "Whether the domain runs now (running, paused ...): it holds its devices.", type: bool}
+            persistent: {description: "Whether the domain is defined (persistent) or transient.", type: bool}
+            mdevs: {description: "UUIDs of the mdevs of its C(<hostdev type='mdev'>) devices.", type: list, elements: str}
+            vfs:
+              description:
+                - PCI addresses of its C(<hostdev type='pci'>) devices that are vendor-VFIO virtual functions of this
+                  host (RV(ansible_facts.mdev.vendor_vfio)).
+                - Null when the V(vendor_vfio) subset was not gathered, so which are VFs is unknown.
+              type: list
+              elements: str
+        mdevctl:
+          description: How mdevctl's definitions were read. Null when the V(mdevctl) subset was not gathered.
+          type: dict
+          returned: always
+          sample: {"config_dir": "/etc/mdevctl.d", "available": true, "error": null, "unreadable_parents": []}
+          contains:
+            config_dir: {description: "The configuration directory read (O(mdevctl_config_dir)).", type: str}
+            available: {description: "Whether the directory exists and could be listed.", type: bool}
+            error: {description: "Errno name when the directory exists but cannot be listed (every reservation is
+                then unknown); null otherwise.", type: str}
+            unreadable_parents: {description: "Parents whose directory of definitions cannot be listed; their
+                reservations are unknown.", type: list, elements: str}
+        defined:
+          description:
+            - mdevctl's persistent definitions, keyed by UUID. A definition with C(start) V(auto) that is not active is
+              created at the next boot: it reserves an instance of its type on its parent.
+            - A device in RV(ansible_facts.mdev.devices) without a definition is transient (gone at reboot).
+          type: dict
+          returned: always
+          sample: {"6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01": {"parent": "0000:3b:00.0", "type_id": "nvidia-222",
+                   "start": "auto", "active": true, "attrs": [], "error": null}}
+          contains:
+            parent: {description: "The parent the definition is under.", type: str}
+            type_id: {description: "Its mdev type, null when the file cannot be read or is not a definition.", type: str}
+            start: {description: "V(auto) (created at boot) or V(manual); null when unreadable.", type: str}
+            active: {description: "Whether the device exists now (C(bus/mdev/devices/<uuid>)).", type: bool}
+            attrs: {description: "Its attributes, a list of single-key mappings, as mdevctl keeps them.", type: list,
+                    elements: dict}
+            error: {description: "Errno name when the file cannot be read (V(EINVAL) when it is not a definition);
+                then its parent's reservations are unknown.", type: str}
         errors:
           description: Every attribute that could not be read. The scan went on past each.
           type: list
@@ -313,6 +408,7 @@ from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts import 
     gather_facts,
     resolve_subset,
 )
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts_libvirt import DEFAULT_URI
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import root_problem
 
 
@@ -323,6 +419,8 @@ def main():
             sysfs_root=dict(type="path"),
             gather_subset=dict(type="list", elements="str", default=["all"]),
             parents=dict(type="list", elements="str", default=[]),
+            libvirt_uri=dict(type="str", default=DEFAULT_URI),
+            mdevctl_config_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -337,11 +435,19 @@ def main():
                            else "sysfs_root (default <host_root>/sys)")
     if problem:
         module.fail_json(msg=problem)
+    if module.params["mdevctl_config_dir"] is not None:
+        # Given explicitly, a path that is not a directory is a mistake, not "no definitions".
+        problem = root_problem(module.params["mdevctl_config_dir"], "mdevctl_config_dir")
+        if problem:
+            module.fail_json(msg=problem)
     try:
         subset = resolve_subset(module.params["gather_subset"])
     except SubsetError as exc:
         module.fail_json(msg=str(exc))
-    facts = gather_facts(root, subset, module.params["parents"], host_root=host_root)
+    facts = gather_facts(root, subset, module.params["parents"], host_root=host_root,
+                         libvirt_uri=module.params["libvirt_uri"],
+                         virsh=module.get_bin_path("virsh") if "libvirt" in subset else None,
+                         run=module.run_command, mdevctl_dir=module.params["mdevctl_config_dir"])
     module.exit_json(changed=False, ansible_facts={"mdev": facts})
 
 

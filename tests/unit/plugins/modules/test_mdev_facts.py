@@ -32,7 +32,25 @@ UUID1 = "6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01"
 UUID2 = "6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e02"
 
 
+@pytest.fixture(scope="module")
+def no_vms(tmp_path_factory):
+    """A libvirt test-driver connection without domains: the trees here have no VMs."""
+    path = tmp_path_factory.mktemp("libvirt") / "empty.xml"
+    path.write_text("<node></node>\n")
+    return "test://%s" % path
+
+
+@pytest.fixture(autouse=True)
+def _default_libvirt(request, no_vms):
+    global NO_VMS
+    NO_VMS = no_vms
+
+
+NO_VMS = None
+
+
 def run(**args):
+    args.setdefault("libvirt_uri", NO_VMS)
     return run_module(mdev_facts, args)
 
 
@@ -92,10 +110,10 @@ def test_two_parents_three_types_equal_disk(tree):
     assert p1["types"]["nvidia-224"]["available_instances"] == 0
     assert p1["types"]["nvidia-224"]["description"] is None
     assert facts["devices"] == {
-        UUID1: {"parent": "0000:3b:00.0", "type_id": "nvidia-222",
+        UUID1: {"parent": "0000:3b:00.0", "type_id": "nvidia-222", "domain": None,
                 "migration": {"attribute": "migration_version", "version": "dev-level-v1", "supported": True,
                               "errno": None}},
-        UUID2: {"parent": "0000:3b:00.0", "type_id": "nvidia-224",
+        UUID2: {"parent": "0000:3b:00.0", "type_id": "nvidia-224", "domain": None,
                 "migration": {"attribute": None, "version": None, "supported": None, "errno": None}},
     }
     bad = sorted((e["path"].split("/")[-2] + "/" + e["path"].split("/")[-1], e["errno"]) for e in facts["errors"])
@@ -240,7 +258,7 @@ def test_gather_subset_and_parents_filter(tree):
     spec = two_parent_host()
     root = tree(spec)
     facts = run(sysfs_root=root, gather_subset=["!versions", "!pci"], parents=["0000:3b:*"])["ansible_facts"]["mdev"]
-    assert facts["gather_subset"] == ["devices", "types", "vendor_vfio"]
+    assert facts["gather_subset"] == ["devices", "libvirt", "mdevctl", "types", "vendor_vfio"]
     assert list(facts["parents"]) == ["0000:3b:00.0"]
     parent = facts["parents"]["0000:3b:00.0"]
     assert parent["pci"] is None and "migration" not in parent["types"]["nvidia-222"]
@@ -254,9 +272,9 @@ def test_gather_subset_and_parents_filter(tree):
     (["!all", "types"], ["types"]),
     (["types", "!all"], ["types"]),
     (["!all", "!types"], []),
-    (["!pci"], ["devices", "types", "vendor_vfio", "versions"]),
-    (["all", "!pci"], ["devices", "types", "vendor_vfio", "versions"]),
-    (["all"], ["devices", "pci", "types", "vendor_vfio", "versions"]),
+    (["!pci"], ["devices", "libvirt", "mdevctl", "types", "vendor_vfio", "versions"]),
+    (["all", "!pci"], ["devices", "libvirt", "mdevctl", "types", "vendor_vfio", "versions"]),
+    (["all"], ["devices", "libvirt", "mdevctl", "pci", "types", "vendor_vfio", "versions"]),
 ])
 def test_gather_subset_not_all_gathers_nothing_optional(tree, subset, gathered):
     facts = run(sysfs_root=tree(two_parent_host()), gather_subset=subset)["ansible_facts"]["mdev"]

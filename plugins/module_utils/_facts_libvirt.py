@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The host's VMs and the mdevs and VFs they hold, read from libvirt (PRIVATE to the collection).
+
+Read through ``virsh -r`` (a read-only connection; virsh is on every KVM host that runs libvirt)
+in two runs whatever the number of VMs: one lists the domains' UUIDs, one asks ``dominfo`` and
+``dumpxml`` of each, separated by a marker line that no XML of this run can contain. The XML is
+parsed with the standard library. Nothing here raises: a missing virsh, a refused connection
+or an XML that does not parse is a ``SysfsError``-shaped record and ``libvirt.error``, and the
+facts gathered from sysfs stand.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import subprocess
+import uuid as uuidlib
+from xml.etree import ElementTree
+
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import SysfsError
+
+DEFAULT_URI = "qemu:///system"
+# Parsing virsh's words (dominfo's keys, state names) needs its untranslated output.
+VIRSH_ENV = {"LC_ALL": "C", "LANG": "C"}
+
+
+def subprocess_run(args, environ_update=None):
+    """``(rc, stdout, stderr)`` of ``args`` (no shell), as AnsibleModule.run_command returns them."""
+    import os
+    env = dict(os.environ, **(environ_update or {}))
+    try:
+        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, check=False)
+    except OSError as exc:
+        return 127, "", str(exc)
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+
+
+def pci_address(address):
+    """``0000:41:00.4`` from a libvirt ``<address domain= bus= slot= function=>``, or None."""
+    try:
+        parts = [int(address.get(key, ""), 0) for key in ("domain", "bus", "slot", "function")]
+    except ValueError:
+        return None
+    return "%04x:%02x:%02x.%x" % tuple(parts)
+
+
+def hostdevs(xml_text):
+    """``(mdev UUIDs, PCI addresses)`` of a domain XML's ``<hostdev mode='subsystem'>`` devices.
+
+    Raises ValueError when the text is not a domain XML.
+    """
+    try:
+        root = ElementTree.fromstring(xml_text)
+    except ElementTree.ParseError as exc:
+        raise ValueError("domain XML does not parse: %s" % exc)
+    if root.tag != "domain":
+        raise ValueError("XML is a <%s>, not a <domain>" % root.tag)
+    mdevs, pci = [], []
+    for hostdev in root.iterfind("./devices/hostdev"):
+        if hostdev.get("mode", "subsystem") != "subsystem":
+            continue
+        address = hostdev.find("./source/address")
+        if address is None:
+            continue
+        if hostdev.get("type") == "mdev" and address.get("uuid"):
+            mdevs.append(address.get("uuid").lower())
+        elif hostdev.get("type") == "pci":
+            bdf = pci_address(address)
+            if bdf is not None:
+                pci.append(bdf)
+    return mdevs, pci
+
+
+def dominfo(text):
+    """dominfo's ``Key: value`` lines as a dict."""
+    info = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            info[key.strip()] = value.strip()
+    return info
+
+
+class LibvirtReader:
+    """One read of the domains at ``uri`` with ``virsh`` (its path, None when not installed)."""
+
+    def __init__(self, uri, virsh, run=None):
+        self.uri = uri
+        self.virsh = virsh
+        self.run = run or subprocess_run
+        self.errors = []
+
+    def _fail(self, errno_, message):
+        self.errors.append(SysfsError(self.uri, errno_, message).as_dict())
+        return message
+
+    def _virsh(self, command):
+        rc, out, err = self.run([self.virsh, "-r", "-q", "-c", self.uri, command], environ_update=VIRSH_ENV)
+        lines = [line.strip() for line in (err or "").splitlines() if line.strip()]
+        return rc, out, "; ".join(lines[-2:]) or "virsh exited with status %s" % rc
+
+    def read(self, vf_addresses=None):
+        """``(libvirt, domains)``; ``vf_addresses`` the host's vendor-VFIO VFs (None: not gathered)."""
+        info = {"uri": self.uri, "available": False, "error": None}
+        if not self.virsh:
+            info["error"] = self._fail("ENOENT", "virsh not found on PATH (install libvirt-clients to read the host's VMs)")
+            return info, {}
+        rc, out, message = self._virsh("list --all --uuid")
+        if rc != 0:
+            info["error"] = self._fail("ECONNREFUSED", "virsh could not list the domains at %s: %s" % (self.uri, message))
+            return info, {}
+        uuids = [line.strip() for line in out.splitlines() if line.strip()]
+        domains = {}
+        if uuids:
+            domains = self._domains(uuids, vf_addresses)
+        info["available"] = True
+        info["error"] = "; ".join(e["message"] for e in self.errors) or None
+        return info, domains
+
+    def _domains(self, uuids, vf_addresses):
+        marker = "@@mdev-facts-%s@@" % uuidlib.uuid4().hex
+        batch = " ; ".join("dominfo %s ; echo %s ; dumpxml %s ; echo %s" % (u, marker, u, marker) for u in uuids)
+        rc, out, message = self._virsh(batch)
+        # virsh's echo ends without a newline; a command that fails prints nothing on stdout.
+        blocks = out.split(marker)
+        domains = {}
+        for index, uuid in enumerate(uuids):
+            if 2 * index + 1 >= len(blocks):
+                # virsh stopped early (a domain undefined since the list): the rest is unknown.
+                self._fail("EIO", "virsh could not read domain %s: %s" % (uuid, message))
+                continue
+            info = dominfo(blocks[2 * index])
+            name = info.get("Name")
+            if not name or not blocks[2 * index + 1].strip():
+                # Undefined between the list and this read, or refused: nothing known of it.
+                self._fail("EIO", "virsh could not read domain %s: %s" % (uuid, message))
+                continue
+            try:
+                mdevs, pci = hostdevs(blocks[2 * index + 1])
+            except ValueError as exc:
+                self._fail("EINVAL", "domain %s (%s): %s" % (name or uuid, uuid, exc))
+                continue
+            domains[name] = {
+                "uuid": info.get("UUID", uuid).lower(),
+                "state": info.get("State"),
+                "active": info.get("Id", "-") != "-",
+                "persistent": {"yes": True, "no": False}.get(info.get("Persistent")),
+                "mdevs": mdevs,
+                "vfs": None if vf_addresses is None else [a for a in pci if a in vf_addresses],
+            }
+        return domains
+
+
+def attach_domains(devices, domains):
+    """Give each device in ``devices`` its ``domain``: the active VM holding it, or None."""
+    holder = {}
+    for name, domain in sorted(domains.items()):
+        if domain["active"]:
+            for uuid in domain["mdevs"]:
+                holder.setdefault(uuid, name)
+    for uuid, device in devices.items():
+        device["domain"] = holder.get(uuid)
