@@ -37,6 +37,10 @@ description:
   - NVIDIA vendor-VFIO sources (a VF with a vGPU type in use) go to hosts whose GPU has the same board ids and driver
     version, on identity evidence only (VFs publish no version); capacity is the number of free VFs that can create the
     type (a VF whose type could not be read is not free). mdev and vendor-VFIO hosts mix freely.
+  - Capacity counts what mdevctl has promised away - a persistent definition with C(start) V(auto) that is not active
+    now takes an instance at the next boot, so it is taken from the free instances of its type on its parent (a
+    reservation of another type leaves none of the parent's counted). Definitions that could not be read make that
+    parent V(unknown). Facts gathered without the V(mdevctl) subset reserve nothing.
   - "Ranking: probe-verified first, then version, then policy; then most free capacity on the parents that carry the
     host's verdict and evidence; then host name."
 positional: source_host, device
@@ -46,6 +50,15 @@ options:
       - C(hostvars), or a mapping of host name to mdev facts (C(ansible_facts.mdev)), for example read from a fact cache.
     type: dict
     required: true
+  vm:
+    description:
+      - The VM to migrate, by name (its libvirt domain name), instead of O(source_host) and O(device). The host whose
+        facts show it running (or paused) is the source host, and every mdev and vendor-VFIO VF it holds there is a
+        source device; a target must take them all.
+      - Needs facts gathered with the V(libvirt) subset of M(vfio.mdev_migration.mdev_facts). Fails, naming the hosts,
+        when the VM runs on no host whose VMs are known, runs on two hosts (a split-brain signal), or holds no device.
+    type: str
+    version_added: 0.2.0
   source_host:
     description: The host the VM runs on now. Its facts describe the source device. Never a candidate itself.
     type: str
@@ -85,7 +98,7 @@ options:
     description:
       - Host variables (dotted paths into hostvars, such as V(ecc_mode) or V(ansible_facts.distribution_version)) that
         must be equal on the source and the target. Missing on either side gives V(unknown); different gives
-        V(incompatible). Needs O(source_host).
+        V(incompatible). Needs O(source_host) or O(vm).
     type: list
     elements: str
     default: []
@@ -154,6 +167,10 @@ EXAMPLES = r"""
            source_host='gpu-a1', device='6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01',
            candidates=groups['mdev_hosts'], probes='probe') }}
 
+- name: Where can the VM web01 go? (its host and devices are found in the facts gathered with the libvirt subset)
+  ansible.builtin.debug:
+    msg: "{{ hostvars | vfio.mdev_migration.migration_targets(vm='web01', candidates=groups['mdev_hosts']) }}"
+
 - name: A source described without its host (identity policy)
   ansible.builtin.debug:
     msg: >-
@@ -170,7 +187,8 @@ _value:
     - Without O(details) - the selected host names, best first.
     - With O(details) - one record per candidate, selected hosts first in rank order, then the others by name. Each
       record has C(host), C(selected), C(rank) (null when not selected), C(verdict), C(evidence), C(parents) (the
-      target parents, or GPUs, that fit), C(capacity) (free instances or VFs on them), C(reasons) (sentences), C(why)
+      target parents, or GPUs, that fit), C(capacity) (free instances or VFs on them, less those reserved by mdevctl
+      auto-start definitions), C(reserved) (instances reserved, by parent), C(reasons) (sentences), C(why)
       (the one reason that carries the verdict, for a one-line summary), and for
       several source devices C(devices) (the same per device), for vendor-VFIO sources C(free_vfs). A C(unknown)
       verdict always has C(unknown) evidence.

@@ -59,12 +59,14 @@ options:
       - The simulator's inventory sets a V(test:///...) URI per host (libvirt's test driver).
     type: str
     default: qemu:///system
+    version_added: 0.2.0
   mdevctl_config_dir:
     description:
       - mdevctl's configuration directory, one directory per parent holding one JSON file per defined device.
       - Default C(<host_root>/etc/mdevctl.d); when that does not exist, the host has no definitions. A directory given
         here must exist.
     type: path
+    version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts

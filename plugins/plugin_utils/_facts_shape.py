@@ -93,8 +93,12 @@ def host_problem(facts):
     problem = _mapping_problem("the facts", facts)
     if problem:
         return problem
-    for key in ("parents", "devices", "vendor_vfio"):
+    for key in ("parents", "devices", "vendor_vfio", "domains", "defined"):
         problem = _mapping_problem(key, facts.get(key, {}))
+        if problem:
+            return problem
+    for key in ("libvirt", "mdevctl"):
+        problem = _mapping_problem(key, facts.get(key), none_ok=True)
         if problem:
             return problem
     for key in ("kernel_release", "machine_id", "boot_id", "gathered_at"):
@@ -107,6 +111,35 @@ def host_problem(facts):
         problem = parent_problem("parents.%s" % name, parent)
         if problem:
             return problem
+    return vms_problem(facts)
+
+
+def _names(value):
+    return isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value)
+
+
+def vms_problem(facts):
+    """Why the libvirt and mdevctl parts of ``facts`` are unusable, or None."""
+    for name, domain in (facts.get("domains") or {}).items():
+        where = "domains.%s" % name
+        problem = _mapping_problem(where, domain)
+        if problem:
+            return problem
+        if domain.get("active") not in (True, False) or not _names(domain.get("mdevs")):
+            return "%s needs active (a boolean) and mdevs (a list of UUIDs)" % where
+        if domain.get("vfs") is not None and not _names(domain["vfs"]):
+            return "%s.vfs is not a list of PCI addresses" % where
+    for uuid, entry in (facts.get("defined") or {}).items():
+        where = "defined.%s" % uuid
+        problem = _mapping_problem(where, entry)
+        if problem:
+            return problem
+        if not isinstance(entry.get("parent"), str) or not isinstance(entry.get("type_id"), _STR) \
+                or entry.get("start") not in ("auto", "manual", None) or entry.get("active") not in (True, False, None):
+            return "%s needs parent, type_id, start (auto or manual) and active (a boolean)" % where
+    mdevctl = facts.get("mdevctl") or {}
+    if mdevctl.get("unreadable_parents") is not None and not _names(mdevctl["unreadable_parents"]):
+        return "mdevctl.unreadable_parents is not a list of parent names"
     return None
 
 

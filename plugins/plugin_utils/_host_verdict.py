@@ -20,6 +20,7 @@ __metaclass__ = type
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._pair_rule import decide_gpu, decide_mdev_parent
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._probe_evidence import apply_probe
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._reservations import Reservations
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._source import versions_to_probe
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import (
     EVIDENCE_POLICY,
@@ -49,7 +50,7 @@ class JudgeContext:
 
 def _host_record(host, verdict, evidence, reasons, why=None):
     """A host's record; ``why`` is the one reason that carries the verdict (for one-line summaries)."""
-    return dict(decision(verdict, evidence, reasons), host=host, parents=[], capacity=0,
+    return dict(decision(verdict, evidence, reasons), host=host, parents=[], capacity=0, reserved={},
                 why=why or (reasons[0] if reasons else None))
 
 
@@ -95,6 +96,7 @@ def _parent_decisions(source, facts, policy):
     if not shape.subset_gathered(facts, "types"):
         return None, "mdev types were not gathered on the target (gather_subset)"
     results = []
+    reservations = Reservations(facts)
     for name in sorted(facts.get("parents") or {}):
         parent = facts["parents"][name]
         mtype = (parent.get("types") or {}).get(source["type_id"])
@@ -105,8 +107,32 @@ def _parent_decisions(source, facts, policy):
             results.append(dict(decision(UNKNOWN, None, ["malformed mdev facts: %s" % problem]), parent=name,
                                 capacity=0))
             continue
-        results.append(decide_mdev_parent(source, name, parent, mtype, kernel, policy))
+        results.append(reserve(decide_mdev_parent(source, name, parent, mtype, kernel, policy), reservations,
+                               name, source["type_id"]))
     return results, "no parent offers mdev type %s" % source["type_id"]
+
+
+def reserve(result, reservations, parent, type_id):
+    """Take from a parent's decision the instances mdevctl will create at the next boot."""
+    same, other, unknown = reservations.on(parent, type_id)
+    result["reserved"] = {parent: same + other}
+    if unknown:
+        result["reserved"] = {}
+        if result["verdict"] != INCOMPATIBLE:
+            result.update(decision(UNKNOWN, None, ["%s: its free instances may be promised to a definition" % unknown]
+                                   + result["reasons"]))
+            result["probe_decides"] = False
+        return result
+    if other:
+        result["reasons"].append(
+            "%d mdevctl auto-start definition(s) of other types will take this parent at the next boot, and a parent "
+            "that takes one type cannot be assumed to take another: no free instance of %s is counted" % (other, type_id))
+        result["capacity"] = 0
+    elif same:
+        result["reasons"].append("%d of its %d free instance(s) of %s are reserved by mdevctl auto-start definitions"
+                                 % (min(same, result["capacity"]), result["capacity"], type_id))
+        result["capacity"] = max(0, result["capacity"] - same)
+    return result
 
 
 def _best(results):
@@ -146,6 +172,7 @@ def judge_device(source, host, facts, context):
                           "%s: %s" % (fitting[0]["parent"], (fitting[0]["reasons"] or ["no reason recorded"])[0]))
     record["parents"] = [r["parent"] for r in fitting]
     record["capacity"] = sum(r["capacity"] for r in fitting)
+    record["reserved"] = {p: n for r in fitting for p, n in r.get("reserved", {}).items() if n}
     if source["kind"] == KIND_VENDOR_VFIO:
         record["free_vfs"] = [vf for r in fitting for vf in r.get("free_vfs", [])]
     return record
@@ -166,6 +193,7 @@ def combine_devices(host, per_device, sources):
     # that takes one type cannot be assumed to take another, so each device counts against all.
     sharing = [sum(1 for other in per_device if set(other["parents"]) & set(r["parents"])) or 1 for r in per_device]
     record["capacity"] = min(r["capacity"] // n for r, n in zip(per_device, sharing))
+    record["reserved"] = {p: n for r in per_device for p, n in r.get("reserved", {}).items()}
     record["devices"] = {s["device"] or s["type_id"]: {k: r[k] for k in ("verdict", "evidence", "parents", "capacity")}
                          for r, s in zip(per_device, sources)}
     return record

@@ -140,9 +140,8 @@ def apply_probe(offline, outcome, source, versions):
         return offline
     if offline["verdict"] == UNKNOWN and not offline.get("probe_decides"):
         return offline      # an unknown source, malformed facts, unknown identity: not the probe's question
-    keep = {"parent": offline["parent"], "capacity": offline["capacity"]}
-    if "free_vfs" in offline:
-        keep["free_vfs"] = offline["free_vfs"]
+    # What the probe does not speak to: where, how many free, how many promised to mdevctl.
+    keep = {key: offline[key] for key in ("parent", "capacity", "free_vfs", "reserved") if key in offline}
     if outcome["status"] != OK:
         return decision(UNKNOWN, None, [outcome["message"]] + _offline_said(offline), **keep)
     refused, missing = [], []

@@ -32,8 +32,10 @@ def select(records, min_available=1):
         else:
             rec["selected"] = False
             if rec["verdict"] == COMPATIBLE:
-                rec["why"] = ("compatible, but only %d free instance(s) where %d are required (min_available)"
-                              % (rec["capacity"], min_available))
+                reserved = sum((rec.get("reserved") or {}).values())
+                rec["why"] = ("compatible, but only %d free instance(s)%s where %d are required (min_available)"
+                              % (rec["capacity"], " left after %d reserved by mdevctl auto-start definitions" % reserved
+                                 if reserved else "", min_available))
                 rec["reasons"] = rec["reasons"] + [rec["why"]]
             rejected.append(rec)
     chosen.sort(key=rank_key)

@@ -6,8 +6,8 @@
 """Migration targets for a source: arguments in, ranked host records out (PRIVATE).
 
 Contract: ``migration_targets(args, data, params)`` is the whole work of the filter
-``migration_targets`` and of the test ``mdev_compatible``: describe the source (a device of
-``source_host``, or ``type_id`` with ``version`` and ``identity``), judge every candidate with
+``migration_targets`` and of the test ``mdev_compatible``: describe the source (the devices of
+the VM ``vm``, a device of ``source_host``, or ``type_id`` with ``version`` and ``identity``), judge every candidate with
 ``_host_verdict``, and rank them with ``_ranking``. Every malformed argument fails through
 ``args.fail`` naming it.
 """
@@ -24,6 +24,7 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape i
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._fleet_input import Fleet
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import JudgeContext, judge_host
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._ranking import select
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vm_source import find_vm
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import PolicyInputError
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._where import compile_where
 
@@ -39,7 +40,18 @@ def device_list(args, device):
 
 
 def build_sources(args, fleet, params):
-    """The source device(s) described by the arguments."""
+    """``(sources, source_host)``: the source device(s) described by the arguments and their host."""
+    if params.get("vm") is not None:
+        if any(params.get(key) is not None for key in ("source_host", "device", "type_id", "version", "identity")):
+            args.fail("vm names the source by itself: give it without source_host, device, type_id, version and "
+                      "identity")
+        if not isinstance(params["vm"], str) or not params["vm"]:
+            args.fail("vm must be the name of a VM (a libvirt domain)")
+        try:
+            host, devices = find_vm(fleet, params["vm"], params.get("max_age"))
+            return [_source.from_facts(fleet.facts(host)[0], d, host) for d in devices], host
+        except PolicyInputError as exc:
+            args.fail(str(exc))
     if params["source_host"] is not None:
         if params["type_id"] is not None or params["version"] is not None or params["identity"] is not None:
             args.fail("give either source_host with device, or type_id with version and identity, not both")
@@ -56,17 +68,17 @@ def build_sources(args, fleet, params):
         if stale:
             args.fail("source_host %s: stale facts: %s" % (host, stale))
         try:
-            return [_source.from_facts(facts, d, host) for d in devices]
+            return [_source.from_facts(facts, d, host) for d in devices], host
         except PolicyInputError as exc:
             args.fail(str(exc))
     if params["type_id"] is None:
-        args.fail("give the source as source_host with device, or as type_id (with version and identity)")
+        args.fail("give the source as vm, as source_host with device, or as type_id (with version and identity)")
     if params["device"] is not None:
         args.fail("device needs source_host")
     if params["match_vars"]:
-        args.fail("match_vars compares host variables and needs source_host")
+        args.fail("match_vars compares host variables and needs source_host or vm")
     try:
-        return [_source.from_description(params["type_id"], params["version"], params["identity"])]
+        return [_source.from_description(params["type_id"], params["version"], params["identity"])], None
     except PolicyInputError as exc:
         args.fail(str(exc))
 
@@ -85,8 +97,7 @@ def judge_context(args, fleet, params, source_vars=None):
 def migration_targets(args, data, params):
     """Records for every candidate, ranked (see ``_ranking.select``)."""
     fleet = Fleet(args, data, params.get("fresh_facts"))
-    sources = build_sources(args, fleet, params)
-    source_host = params["source_host"]
+    sources, source_host = build_sources(args, fleet, params)
     context = judge_context(args, fleet, params, source_host)
     get = fleet.host_var
     records = []
