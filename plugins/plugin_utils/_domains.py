@@ -12,8 +12,9 @@ type), that the pair rule judges compatible with each other in both directions),
 one-sided versions), ``unsupported`` (types that do not support migration), ``accepted`` and
 ``one_way`` (probe acceptance between version groups, shown as directions, never merged), and
 ``stranded``: every device for which ``migration_targets`` with the same policy and probes and
-``min_available=1`` selects no other host. No second rule lives here: every relation is a call
-of ``_host_verdict.judge_device``.
+``min_available=1`` selects no other host, and ``vms`` (``_vm_evacuation``): every running VM
+with whether one other host takes all its devices. No second rule lives here: every relation is a
+call of ``_host_verdict.judge_device``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,13 +24,10 @@ __metaclass__ = type
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import is_int
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _source
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import (
-    JudgeContext,
-    host_level_problem,
-    judge_device,
-    parent_results,
-)
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._device_judge import DeviceJudge, stranded_reasons
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import JudgeContext, parent_results
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._pair_rule import free_vfs, gpu_offers
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vm_evacuation import vm_evacuation
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import (
     COMPATIBLE,
     KIND_MDEV,
@@ -136,16 +134,6 @@ def _directions(type_domains, fleet, context):
     return accepted, one_way
 
 
-def _signature(source):
-    """Everything of a source that ``judge_device`` reads: sources with equal signatures are judged alike."""
-    def frozen(value):
-        if isinstance(value, dict):
-            return tuple(sorted((k, frozen(v)) for k, v in value.items()))
-        return value
-    ignored = ("host", "device", "parent", "machine_id", "boot_id")
-    return tuple((k, frozen(source.get(k))) for k in sorted(source) if k not in ignored)
-
-
 def _fleet_devices(facts):
     """Every device of a host that a VM may use: mdev UUIDs, and VFs not known to be idle."""
     names = sorted(facts.get("devices") or {})
@@ -154,17 +142,9 @@ def _fleet_devices(facts):
     return names
 
 
-def _verdict_counts(records):
-    counts = {}
-    for record in records:
-        key = record["verdict"] if record["verdict"] != COMPATIBLE or record["capacity"] >= 1 else "compatible but full"
-        counts[key] = counts.get(key, 0) + 1
-    return counts
-
-
-def stranded_devices(fleet, context):
+def stranded_devices(fleet, context, judge=None):
     """Devices for which no other host would be selected (min_available=1), with why."""
-    judged = {}
+    judge = judge or DeviceJudge(fleet, context)
     stranded = []
     for host in sorted(fleet):
         facts = fleet[host]
@@ -176,21 +156,10 @@ def stranded_devices(fleet, context):
                 stranded.append(dict(entry, reasons=["the device cannot be described: %s" % exc]))
                 continue
             entry.update(parent=source["parent"], type_id=source["type_id"], kind=source["kind"])
-            signature = _signature(source)
-            if signature not in judged:
-                records = [dict(judge_device(source, h, fleet[h], context), host=h) for h in sorted(fleet)]
-                judged[signature] = ([r["host"] for r in records if r["verdict"] == COMPATIBLE and r["capacity"] >= 1],
-                                     records)
-            fits, records = judged[signature]
-            if any(h != host and host_level_problem([source], h, fleet[h], context) is None for h in fits):
+            records = judge.records(source)
+            if any(judge.fits(source, h) for h in records if h != host):
                 continue
-            counts = _verdict_counts(r for r in records if r["host"] != host)
-            reasons = ["no other host can take it with a free instance (%s)" % (
-                ", ".join("%s: %d" % kv for kv in sorted(counts.items())) or "no other host in the fleet")]
-            own = [r for r in records if r["host"] == host]
-            if own and own[0]["verdict"] != COMPATIBLE:
-                reasons.append("on its own host: %s" % "; ".join(own[0]["reasons"][:2]))
-            stranded.append(dict(entry, reasons=reasons))
+            stranded.append(dict(entry, reasons=stranded_reasons(records, host)))
     return stranded
 
 
@@ -210,7 +179,8 @@ def migration_domains(fleet, policy="auto", probes=None):
             directions, oneway = _directions(type_domains, fleet, context)
             accepted.extend(directions)
             one_way.extend(oneway)
-    stranded = stranded_devices(fleet, context)
+    judge = DeviceJudge(fleet, context)
+    stranded = stranded_devices(fleet, context, judge)
     stranded_at = {}
     for item in stranded:
         stranded_at.setdefault((item["host"], item["parent"], item["type_id"]), []).append(item)
@@ -248,4 +218,5 @@ def migration_domains(fleet, policy="auto", probes=None):
         "accepted": accepted,
         "one_way": one_way,
         "stranded": stranded,
+        "vms": vm_evacuation(fleet, context, judge),
     }

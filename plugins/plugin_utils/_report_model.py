@@ -15,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._domains import fleet_members, migration_domains
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._reservations import Reservations
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import KIND_MDEV
 
 # Changes only when a key changes meaning or goes away (docs/report-schema.json); new keys keep it.
@@ -40,6 +41,7 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
     Domains and stranded devices come from ``_domains``, that is from the pair rule.
     """
     usable = dict((h, f) for h, f in fleet.items() if f is not None)
+    reservations = dict((h, Reservations(f)) for h, f in usable.items())
     types = {}
     for member in fleet_members(usable):
         source = member["source"]
@@ -47,7 +49,7 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
             else (shape.ABSENT, None, None)
         entry = types.setdefault((member["kind"], member["type_id"]), {
             "kind": member["kind"], "type_id": member["type_id"], "name": member["name"], "hosts": set(),
-            "versions": {}, "capacity": 0, "devices": 0, "placements": []})
+            "versions": {}, "capacity": 0, "devices": 0, "reserved": 0, "placements": []})
         if entry["name"] is None:
             entry["name"] = member["name"]
         entry["hosts"].add(member["host"])
@@ -55,8 +57,11 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
             entry["versions"].setdefault(version, set()).add(member["host"])
         entry["capacity"] += member["available"]
         entry["devices"] += len(member["devices"])
+        reserved = reservations[member["host"]].total(member["parent"], member["type_id"]) \
+            if member["kind"] == KIND_MDEV else 0
+        entry["reserved"] += reserved or 0
         entry["placements"].append({
-            "host": member["host"], "parent": member["parent"], "available": member["available"],
+            "host": member["host"], "parent": member["parent"], "available": member["available"], "reserved": reserved,
             "devices": len(member["devices"]), "version": version,
             "migration_supported": {shape.PUBLISHED: True, shape.UNSUPPORTED: False}.get(state),
             "driver_version": source.get("driver_version"), "kernel_release": source.get("kernel_release")})
@@ -74,24 +79,34 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
         type_list.append({
             "kind": kind, "type_id": type_id, "name": entry["name"], "hosts": sorted(entry["hosts"]),
             "versions": dict((v, sorted(h)) for v, h in sorted(entry["versions"].items())),
-            "capacity": entry["capacity"], "devices": entry["devices"],
+            "capacity": entry["capacity"], "devices": entry["devices"], "reserved": entry["reserved"],
             "placements": sorted(entry["placements"], key=lambda p: (p["host"], p["parent"])),
         })
     domains = migration_domains(usable, policy, probes)
-    domain_list = [_domain_record(d) for d in domains["domains"]]
+    domain_list = [_domain_record(d, reservations) for d in domains["domains"]]
     stranded = _stranded(domains, domain_list)
+    vms = domains["vms"]["vms"]
+    _domain_vms(domain_list, vms)
+    vms_by_host = {}
+    for vm in vms:
+        vms_by_host[vm["host"]] = vms_by_host.get(vm["host"], 0) + 1
+    vms_unknown = dict((u["host"], u["reason"]) for u in domains["vms"]["hosts_unknown"])
     hosts = []
     for host in sorted(fleet):
         facts = fleet[host]
         if facts is None:
             hosts.append({"host": host, "status": HOST_STATUSES[2], "kernel_release": None, "parents": 0, "devices": 0,
-                          "vendor_vfio": 0, "errors": 0})
+                          "vendor_vfio": 0, "errors": 0, "vms": None, "vms_unknown": "no facts",
+                          "persistent_devices": None, "transient_devices": None, "reserved": None})
             continue
-        hosts.append({"host": host, "status": HOST_STATUSES[0] if not facts.get("errors") else HOST_STATUSES[1],
-                      "kernel_release": facts.get("kernel_release"), "parents": len(facts.get("parents") or {}),
-                      "devices": len(facts.get("devices") or {}) + sum(
-                          1 for vf in (facts.get("vendor_vfio") or {}).values() if vf.get("current_type")),
-                      "vendor_vfio": len(facts.get("vendor_vfio") or {}), "errors": len(facts.get("errors") or [])})
+        record = {"host": host, "status": HOST_STATUSES[0] if not facts.get("errors") else HOST_STATUSES[1],
+                  "kernel_release": facts.get("kernel_release"), "parents": len(facts.get("parents") or {}),
+                  "devices": len(facts.get("devices") or {}) + sum(
+                      1 for vf in (facts.get("vendor_vfio") or {}).values() if vf.get("current_type")),
+                  "vendor_vfio": len(facts.get("vendor_vfio") or {}), "errors": len(facts.get("errors") or []),
+                  "vms": None if host in vms_unknown else vms_by_host.get(host, 0), "vms_unknown": vms_unknown.get(host)}
+        record.update(_persistence(facts, reservations[host]))
+        hosts.append(record)
     errors = [dict(e, host=h) for h in sorted(fleet) if fleet[h] for e in (fleet[h].get("errors") or [])]
     return {
         "report_version": REPORT_VERSION,
@@ -107,6 +122,10 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
             "capacity": sum(t["capacity"] for t in type_list),
             "domains": len(domain_list),
             "stranded_devices": len(stranded),
+            "vms": len(vms),
+            "stranded_vms": sum(1 for vm in vms if vm["evacuable"] is False),
+            "vms_undecided": sum(1 for vm in vms if vm["evacuable"] is None),
+            "hosts_vms_unknown": sorted(vms_unknown),
             "version_drift": len(drift),
             "errors": len(errors),
         },
@@ -119,17 +138,47 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
         "one_way": domains["one_way"],
         "accepted": [dict(a) for a in domains.get("accepted") or []],
         "stranded": stranded,
+        "vms": vms,
+        "stranded_vms": [vm for vm in vms if vm["evacuable"] is not True],
         "errors": errors,
     }
 
 
-def _domain_record(domain):
-    """The report's record of a domain: the documented keys only, ``reserved`` 0 until reservations exist."""
+def _persistence(facts, reservations):
+    """Devices with an mdevctl definition (persistent) or without (transient, gone at reboot), and
+    the instances reserved on the host; null when mdevctl's definitions are not known."""
+    if not reservations.gathered or reservations.all_unknown:
+        return {"persistent_devices": None, "transient_devices": None, "reserved": None}
+    defined = facts.get("defined") or {}
+    devices = facts.get("devices") or {}
+    persistent = sum(1 for uuid in devices if uuid in defined)
+    return {"persistent_devices": persistent, "transient_devices": len(devices) - persistent,
+            "reserved": None if reservations.unknown_parents else sum(reservations.counts.values())}
+
+
+def _domain_vms(domain_list, vms):
+    """Each domain's ``vms``: the running VMs with a device on one of its members."""
+    at = {}
+    for vm in vms:
+        for member in vm["members"]:
+            at.setdefault((vm["host"], member["parent"], member["type_id"]), []).append(vm["vm"])
+    for domain in domain_list:
+        names = set()
+        for member in domain["members"]:
+            names.update("%s@%s" % (name, member["host"])
+                         for name in at.get((member["host"], member["parent"], domain["type_id"]), []))
+        domain["vms"] = sorted(names)
+
+
+def _domain_record(domain, reservations):
+    """The report's record of a domain: the documented keys only; ``reserved`` what mdevctl
+    auto-start definitions hold of its members' free instances (unknown ones not counted)."""
     record = dict((k, domain.get(k)) for k in _DOMAIN_KEYS)
     record["members"] = [{"host": m.get("host"), "parent": m.get("parent"), "available": m.get("available"),
                           "devices": m.get("devices")} for m in domain.get("members") or []]
     record["stranded"] = [dict(s) for s in domain.get("stranded") or []]
-    record["reserved"] = domain.get("reserved") or 0
+    record["reserved"] = sum(reservations[m["host"]].total(m["parent"], record["type_id"]) or 0
+                             for m in record["members"]) if record["kind"] == KIND_MDEV else 0
     return record
 
 

@@ -77,14 +77,18 @@ def tables(report):
     result = [
         Table("hosts", "Hosts", [("host", text, None), ("status", status, None), ("kernel", text, None),
                                  ("parents", num, None), ("devices in use", num, None),
-                                 ("vendor-VFIO VFs", num, None), ("read errors", num, None)],
-              [[h["host"], h["status"], h["kernel_release"], h["parents"], h["devices"], h["vendor_vfio"], h["errors"]]
-               for h in report["hosts"]]),
+                                 ("persistent / transient", text, None), ("reserved", text, None),
+                                 ("VMs", text, None), ("vendor-VFIO VFs", num, None), ("read errors", num, None)],
+              [[h["host"], h["status"], h["kernel_release"], h["parents"], h["devices"], _persistence(h),
+                _known(h.get("reserved")), _known(h.get("vms"), h.get("vms_unknown")), h["vendor_vfio"], h["errors"]]
+               for h in report["hosts"]],
+              "Persistent devices have an mdevctl definition, transient ones are gone at reboot; reserved instances "
+              "are promised to mdevctl auto-start definitions that are not active."),
         Table("types", "Types", [("type", text, None), ("name", text, None), ("kind", text, None),
                                  ("hosts", lst, "hosts"), ("versions", lst, "versions"), ("devices", num, None),
-                                 ("free instances", num, None)],
-              [[t["type_id"], t["name"], t["kind"], t["hosts"], list(t["versions"]), t["devices"], t["capacity"]]
-               for t in report["types"]]),
+                                 ("free instances", num, None), ("reserved", num, None)],
+              [[t["type_id"], t["name"], t["kind"], t["hosts"], list(t["versions"]), t["devices"], t["capacity"],
+                t.get("reserved") or 0] for t in report["types"]]),
         Table("drift", "Version drift", [("type", text, None), ("host", text, None), ("parents", lst, "parents"),
                                          ("version", text, None), ("most common version", text, None)],
               [[d["type_id"], d["host"], d["parents"], d["version"], d["common_version"] or "(no majority)"]
@@ -93,16 +97,27 @@ def tables(report):
         Table("domains", "Migration domains", [("domain", text, None), ("type", text, None), ("evidence", text, None),
                                                ("hosts", lst, "hosts"), ("versions", lst, "versions"),
                                                ("devices", num, None), ("free instances", num, None),
-                                               ("reserved", num, None), ("devices without target", num, None)],
+                                               ("reserved", num, None), ("devices without target", num, None),
+                                               ("VMs", lst, "VMs")],
               [[d["id"], d["type_id"], d["evidence"], d["hosts"], d["versions"], d["devices"], d["capacity"],
-                d.get("reserved") or 0, len(d["stranded"])] for d in report["domains"]],
+                d.get("reserved") or 0, len(d["stranded"]), d.get("vms") or []] for d in report["domains"]],
               "Members of a domain can migrate among each other."),
+        Table("stranded-vms", "VMs that cannot be evacuated", [("VM", text, None), ("host", text, None),
+                                                               ("devices", lst, "devices"), ("why", lst, "reasons")],
+              [[v["vm"], v["host"], v["devices"], list(v["reasons"])] for v in report.get("stranded_vms") or []],
+              "No other host takes all of the VM's devices at once with a free instance (or, with no reason counted, "
+              "its devices are not all known)."),
         Table("stranded", "Devices that cannot be evacuated", [("host", text, None), ("device", text, None),
                                                                ("type", text, None), ("domain", text, None),
                                                                ("reasons", lst, "reasons")],
               [[x.get("host"), x.get("device"), x.get("type_id"), x.get("domain"), list(x.get("reasons") or [])]
                for x in report["stranded"]],
               "No compatible target with free capacity on another host."),
+        Table("vms", "VMs", [("VM", text, None), ("host", text, None), ("state", text, None),
+                             ("persistent", text, None), ("devices", lst, "devices"), ("targets", num, None)],
+              [[v["vm"], v["host"], v["state"], {True: "yes", False: "no"}.get(v["persistent"]), v["devices"],
+                v["targets"]] for v in report.get("vms") or []],
+              "Running VMs holding mdevs or vendor-VFIO VFs, and how many other hosts would take each whole."),
         Table("one-way", "One-way acceptance", [("type", text, None), ("version", text, None),
                                                 ("accepted by hosts running", text, None), ("hosts", lst, "hosts")],
               [[o["type_id"], o["from_version"], o["to_version"], o["to_hosts"]] for o in report["one_way"]],
@@ -132,6 +147,19 @@ def tables(report):
     return result
 
 
+def _known(value, why=None):
+    """A count that may be unknown (null): the number, or ``unknown`` with why."""
+    if value is not None:
+        return str(value)
+    return "unknown (%s)" % why if why else "unknown"
+
+
+def _persistence(host):
+    if host.get("persistent_devices") is None:
+        return "unknown"
+    return "%d / %d" % (host["persistent_devices"], host["transient_devices"])
+
+
 def summary_items(report):
     """(label, value, tone) of the summary; tone marks a number that needs attention."""
     s = report["summary"]
@@ -144,6 +172,9 @@ def summary_items(report):
         ("free instances", s["capacity"], None),
         ("migration domains", s["domains"], None),
         ("devices without target", s["stranded_devices"], "bad" if s["stranded_devices"] else None),
+        ("VMs", s.get("vms", 0), None),
+        ("VMs without target", s.get("stranded_vms", 0), "bad" if s.get("stranded_vms") else None),
+        ("hosts with VMs unknown", len(s.get("hosts_vms_unknown") or []), "warn" if s.get("hosts_vms_unknown") else None),
         ("version drift", s["version_drift"], "warn" if s["version_drift"] else None),
         ("read errors", s["errors"], "warn" if s["errors"] else None),
     ]

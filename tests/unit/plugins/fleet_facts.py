@@ -154,3 +154,30 @@ def judge(data, host="t", **kw):
 
 def verdict(rec):
     return rec["verdict"], rec["evidence"]
+
+
+def with_vms(host_facts, available=True, vendor_vfio_gathered=True, **domains):
+    """Add libvirt facts: ``name=(active, mdevs)`` or ``name=(active, mdevs, vfs)``."""
+    host_facts = dict(host_facts)
+    host_facts["gather_subset"] = host_facts["gather_subset"] + ["libvirt"]
+    host_facts["libvirt"] = {"uri": "test:///x", "available": available, "error": None if available else "refused"}
+    host_facts["domains"] = {}
+    for name, spec in domains.items():
+        vfs = spec[2] if len(spec) > 2 else ([] if vendor_vfio_gathered else None)
+        host_facts["domains"][name] = {"uuid": "u-" + name, "state": "running" if spec[0] else "shut off",
+                                       "active": spec[0], "persistent": True, "mdevs": list(spec[1]), "vfs": vfs}
+    return host_facts
+
+
+def with_definitions(host_facts, error=None, **entries):
+    """Add mdevctl facts: ``label=(parent, type_id, start, active)`` (type_id None: unreadable file)."""
+    host_facts = dict(host_facts)
+    host_facts["gather_subset"] = host_facts["gather_subset"] + ["mdevctl"]
+    host_facts["mdevctl"] = {"config_dir": "/etc/mdevctl.d", "available": error is None, "error": error,
+                             "unreadable_parents": []}
+    host_facts["defined"] = {
+        "%08x-0000-4000-8000-000000000000" % index: {
+            "parent": spec[0], "type_id": spec[1], "start": spec[2], "active": spec[3], "attrs": [],
+            "error": None if spec[1] else "EACCES"}
+        for index, spec in enumerate(entries.values())}
+    return host_facts
