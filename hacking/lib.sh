@@ -34,10 +34,13 @@ find_python() {
   return 1
 }
 
-# ensure_system_packages [chromium]: fuse3 for the simulator; chromium for the report rendering test.
+# ensure_system_packages [chromium]: fuse3 for the simulator; virsh and mdevctl, which the simulator's
+# tests run against its libvirt node files and mdevctl definitions; chromium for the report rendering test.
 ensure_system_packages() {
   local missing=()
   command -v fusermount3 >/dev/null 2>&1 || missing+=(fuse3)
+  command -v virsh >/dev/null 2>&1 || missing+=(libvirt-clients)
+  command -v mdevctl >/dev/null 2>&1 || missing+=(mdevctl)
   if [ "${1:-}" = chromium ]; then
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   fi

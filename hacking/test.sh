@@ -62,6 +62,11 @@ for entry in "${CORE_SERIES[@]}"; do
   pyver="${python#python}"
   seed_get_pip "$venv"
   dest="$(copy_collection "$WORK/$name")"
+  # ansible-test hands pytest none of this environment: the tests that fail rather than skip without
+  # root, FUSE, virsh or mdevctl read the permission to skip from this file of the copy.
+  if [ "${ALLOW_SKIPPED_FUSE_TESTS:-}" = 1 ]; then
+    mkdir -p "$dest/tests/output" && touch "$dest/tests/output/allow-skipped-fuse-tests"
+  fi
   export TMPDIR="$WORK"
   (
     results=()

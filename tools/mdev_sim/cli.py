@@ -10,10 +10,11 @@ import signal
 import subprocess
 import sys
 import time
+from urllib.parse import quote
 
 import yaml
 
-from .model import FleetError, HostModel, load_fleet
+from .model import LIBVIRT_NODE_FILE, FleetError, HostModel, load_fleet, resolve_alias
 
 STATE_FILE = "mdev-sim.state.json"
 WRITE_LOG = "write-log.jsonl"
@@ -21,6 +22,14 @@ WRITE_LOG = "write-log.jsonl"
 # without any traffic leaving the machine.
 UNREACHABLE = {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9,
                "ansible_ssh_common_args": "-o ConnectTimeout=2 -o StrictHostKeyChecking=no"}
+
+
+def libvirt_uri(host_root, mode):
+    """The libvirt URI of a mounted host: its test-driver node file, or for ``libvirt: refused`` a
+    local socket that does not exist (a connection error, and no traffic leaves the machine)."""
+    if mode == "refused":
+        return "qemu+unix:///system?socket=%s" % quote(os.path.join(host_root, "run/libvirt/no-such-sock"))
+    return "test://%s" % quote(os.path.join(host_root, LIBVIRT_NODE_FILE))
 
 
 def is_mounted(path):
@@ -180,6 +189,9 @@ def inventory(fleet_path, directory):
         # The mount is the host root; sysfs is its sys/ (roles and filters read sysfs_root).
         hostvars["host_root"] = os.path.join(os.path.abspath(directory), name)
         hostvars["sysfs_root"] = os.path.join(hostvars["host_root"], "sys")
+        if not spec.get("unreachable"):
+            machine = resolve_alias(name, spec, fleet["hosts"])
+            hostvars["libvirt_uri"] = libvirt_uri(hostvars["host_root"], machine.get("libvirt", "served"))
         hostvars.update(spec.get("host_vars") or {})
         hosts[name] = hostvars
     return {"all": {"children": {"mdev_hosts": {"hosts": hosts}}}}
@@ -198,7 +210,7 @@ def main(argv=None):
     p.add_argument("directory")
     p = sub.add_parser("down", help="unmount a fleet brought up in DIR")
     p.add_argument("directory")
-    p = sub.add_parser("inventory", help="print a YAML inventory pointing host_root and sysfs_root at the mounts")
+    p = sub.add_parser("inventory", help="print a YAML inventory pointing host_root, sysfs_root and libvirt_uri at the mounts")
     p.add_argument("fleet")
     p.add_argument("directory")
     p = sub.add_parser("materialize", help="write one host's root as plain files (no semantics, no faults)")

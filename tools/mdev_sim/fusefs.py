@@ -37,6 +37,13 @@ class FuseOps(mfusepy.Operations):
             base.update(st_mode=stat.S_IFDIR | 0o755, st_nlink=2, st_size=0)
         elif isinstance(entry, tuple):
             base.update(st_mode=stat.S_IFLNK | 0o777, st_nlink=1, st_size=len(entry[1]))
+        elif entry.exact_size:
+            # A configuration file (etc/libvirt, etc/mdevctl.d) stats as its length; unreadable, as 0.
+            try:
+                size = len(entry.content())
+            except OSError:
+                size = 0
+            base.update(st_mode=stat.S_IFREG | entry.mode, st_nlink=1, st_size=size)
         else:
             # sysfs reports every attribute as 4096 bytes long, whatever it holds.
             base.update(st_mode=stat.S_IFREG | entry.mode, st_nlink=1, st_size=4096)

@@ -16,6 +16,7 @@ import re
 import threading
 import time
 import uuid as uuidlib
+from xml.sax.saxutils import escape as xml_escape
 
 import yaml
 
@@ -25,6 +26,16 @@ PCI_ROOT = "devices/pci0000:00"
 VERSION_ATTRS = ("migration_version", "version")
 MAX_VERSION_BYTES = 4096
 OPS = ("getattr", "readdir", "readlink", "open", "read", "write", "any")
+# Files of the host root outside sysfs that libvirt and mdevctl read.
+LIBVIRT_NODE_FILE = "etc/libvirt/mdev-sim.xml"
+MDEVCTL_ROOT = "etc/mdevctl.d"
+# libvirt's test driver reads runstate and transient only in exactly this namespace.
+LIBVIRT_TEST_NS = "http://libvirt.org/schemas/domain/test/1.0"
+RUNSTATES = {"running": 1, "paused": 3, "shutoff": 5}     # virDomainState numbers
+ACTIVE_STATES = ("running", "paused")
+DOMAIN_MEMORY_KIB = 4194304
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+PCI_ADDRESS_RE = re.compile(r"([0-9a-f]{4}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])\Z")
 
 
 class FleetError(ValueError):
@@ -45,11 +56,14 @@ def _errno_number(name, where):
 class Attr:
     """A sysfs attribute: how it reads and how it takes a write."""
 
-    def __init__(self, value=None, mode=0o444, on_write=None, read_errno=None):
+    def __init__(self, value=None, mode=0o444, on_write=None, read_errno=None, exact_size=False):
         self.value = value          # str, bytes or a callable returning either
         self.mode = mode
         self.on_write = on_write    # callable(bytes) -> int, or None for read-only
         self.read_errno = read_errno
+        # sysfs attributes stat as 4096 bytes whatever they hold; a configuration file on a
+        # real file system (etc/libvirt, etc/mdevctl.d) stats as its length.
+        self.exact_size = exact_size
 
     def content(self):
         if self.read_errno:
@@ -127,6 +141,8 @@ class HostModel:
             raise FleetError("hosts.%s: must be a mapping" % name)
         check_host(name, spec, fleet)
         self.name = name
+        # An alias is the other machine: its domains keep the identities derived from that name.
+        self.machine = spec.get("alias_of") or name
         self.spec = resolve_alias(name, spec, fleet)
         spec = self.spec
         self.write_log = write_log
@@ -183,6 +199,8 @@ class HostModel:
             gpus = ((self.spec.get("vendor_vfio") or {}).get("gpus") or {})
             for bdf, gpu in gpus.items():
                 self._build_gpu(str(bdf), gpu or {})
+            self._build_libvirt()
+            self._build_mdevctl()
 
     def _host_dir(self, path):
         parts = path.split("/")
@@ -305,6 +323,29 @@ class HostModel:
                 listing = "ID    : vGPU Name\n"     # a VF in use offers nothing more, like the driver
             self._add_file("%s/nvidia/creatable_vgpu_types" % vdir, Attr(listing.encode("utf-8")))
             self._add_file("%s/nvidia/current_vgpu_type" % vdir, Attr(str(current)))
+
+    # -- libvirt and mdevctl: configuration files of the host root ----------------------------
+
+    def _build_libvirt(self):
+        """The node file of libvirt's test driver, which the inventory's ``libvirt_uri`` opens."""
+        mode = self.spec.get("libvirt", "served")
+        if mode == "refused":
+            return      # no libvirt here: the inventory points at a socket nobody listens on
+        document = libvirt_node_xml(self.machine, self.spec.get("domains") or {})
+        if mode == "malformed":
+            # Cut off halfway, as an interrupted write leaves a file: never well-formed, since
+            # the closing </node> is always in the second half.
+            document = document[:len(document) // 2]
+        self._add_host_file(LIBVIRT_NODE_FILE, Attr(document, exact_size=True))
+
+    def _build_mdevctl(self):
+        """mdevctl's persistent definitions: <parent>/<uuid> files, and the script directories
+        without which mdevctl refuses to run."""
+        self._host_dir("%s/scripts.d/callouts" % MDEVCTL_ROOT)
+        self._host_dir("%s/scripts.d/notifiers" % MDEVCTL_ROOT)
+        for uuid, definition in (self.spec.get("defined") or {}).items():
+            path = "%s/%s/%s" % (MDEVCTL_ROOT, definition["parent"], uuid)
+            self._add_host_file(path, Attr(mdevctl_definition_json(definition), exact_size=True))
 
     # -- kernel semantics ------------------------------------------------------------------
 
@@ -508,6 +549,52 @@ def machine_id_of(name, spec):
     return str(spec.get("machine_id") or uuidlib.uuid5(_NS, "machine:%s" % name).hex)
 
 
+def domain_uuid_of(host, name, domain):
+    """A domain's libvirt UUID: the fleet's ``uuid``, or one derived from the host and VM names."""
+    return str((domain or {}).get("uuid") or uuidlib.uuid5(_NS, "domain:%s:%s" % (host, name)))
+
+
+def libvirt_node_xml(host, domains):
+    """The node file of libvirt's test driver (``test:///path``) holding ``domains``, as bytes."""
+    lines = ["<node>"]
+    for name, domain in domains.items():
+        domain = domain or {}
+        lines += ["  <domain type='test' xmlns:test='%s'>" % LIBVIRT_TEST_NS,
+                  "    <name>%s</name>" % xml_escape(name),
+                  "    <uuid>%s</uuid>" % domain_uuid_of(host, name, domain),
+                  "    <memory unit='KiB'>%d</memory>" % DOMAIN_MEMORY_KIB,
+                  "    <os>",
+                  "      <type>hvm</type>",
+                  "    </os>",
+                  "    <devices>"]
+        for device in domain.get("devices") or []:
+            pci = PCI_ADDRESS_RE.match(device)
+            if pci:
+                lines += ["      <hostdev mode='subsystem' type='pci' managed='yes'>",
+                          "        <source><address domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/></source>"
+                          % pci.groups(),
+                          "      </hostdev>"]
+            else:
+                lines += ["      <hostdev mode='subsystem' type='mdev' model='vfio-pci'>",
+                          "        <source><address uuid='%s'/></source>" % device,
+                          "      </hostdev>"]
+        lines.append("    </devices>")
+        lines.append("    <test:runstate>%d</test:runstate>" % RUNSTATES[domain.get("state", "running")])
+        if not domain.get("persistent", True):
+            lines.append("    <test:transient/>")
+        lines.append("  </domain>")
+    lines.append("</node>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def mdevctl_definition_json(definition):
+    """One file of /etc/mdevctl.d/<parent>/, byte for byte as mdevctl 1.2.0 writes it: serde_json's
+    pretty printer (2-space indent, no trailing newline), keys in mdevctl's order, UTF-8 unescaped."""
+    document = {"mdev_type": definition["type"], "start": definition.get("start", "manual"),
+                "attrs": [dict(attr) for attr in definition.get("attrs") or []]}
+    return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
+
+
 def resolve_alias(name, spec, fleet):
     """A host declared ``alias_of: other`` is the other machine under a second inventory name: the
     same tree, machine id and boot id; only its own ``host_vars`` and ``faults`` are its own."""
@@ -548,15 +635,19 @@ _GPU = {"pci": _PCI, "driver": _STR, "driver_version": _STR, "driver_in_tree": _
 _FAULT = {"path": _STR, "op": OPS, "errno": _STR, "after": "count", "until": "count", "delay": _NUM,
           "vanish": _BOOL, "short_write": "count", "link_to": _STR, "value": _STR, "value_hex": _STR,
           "value_repeat": {"char": _STR, "count": "count"}}
+_DOMAIN = {"uuid": "uuid", "state": tuple(RUNSTATES), "persistent": _BOOL, "devices": ("list", _STR)}
+_DEFINITION = {"parent": _STR, "type": _STR, "start": ("auto", "manual"), "attrs": ("list", "attr")}
 _HOST = {"kernel_release": _STR, "host_vars": "mapping", "unreachable": _BOOL, "boot_id": "uuid",
          "machine_id": "machine_id", "alias_of": _STR, "parents": ("map", ("optional", _PARENT)),
          "devices": ("map", _DEVICE), "vendor_vfio": {"gpus": ("map", ("optional", _GPU))},
-         "faults": ("list", _FAULT)}
+         "faults": ("list", _FAULT), "domains": ("map", ("optional", _DOMAIN)), "defined": ("map", _DEFINITION),
+         "libvirt": ("served", "malformed", "refused")}
 _ALIAS_KEYS = ("alias_of", "host_vars", "faults", "unreachable")
 _TYPE_HINT = {_STR: "a string (quote numbers such as 6.8 or 1.10)", _INT: "an integer", _BOOL: "true or false",
               _NUM: "a number", _HEX: "hexadecimal digits as a quoted string (\"10de\")",
               "count": "an integer of 0 or more", "mapping": "a mapping",
-              "uuid": "a lower-case UUID as a string", "machine_id": "32 lower-case hexadecimal digits as a string"}
+              "uuid": "a lower-case UUID as a string", "machine_id": "32 lower-case hexadecimal digits as a string",
+              "attr": "a mapping of one attribute name to a string value (quote numbers)"}
 
 
 def _placeholder(value):
@@ -611,9 +702,11 @@ def _check(where, value, schema):
         _NUM: isinstance(value, (int, float)) and not isinstance(value, bool),
         _HEX: isinstance(value, str) and bool(re.match(r"[0-9a-fA-F]{1,8}\Z", value)),
         "mapping": isinstance(value, dict),
-        "uuid": isinstance(value, str) and bool(re.match(
-            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", value)),
+        "uuid": isinstance(value, str) and bool(UUID_RE.match(value)),
         "machine_id": isinstance(value, str) and bool(re.match(r"[0-9a-f]{32}\Z", value)),
+        # mdevctl keeps each attribute as a JSON object with a single string field.
+        "attr": isinstance(value, dict) and len(value) == 1 and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()),
     }[schema]
     if not ok:
         raise FleetError("%s: must be %s, got %r" % (where, _TYPE_HINT[schema], value))
@@ -635,6 +728,64 @@ def check_host(name, spec, fleet=None):
             _errno_number(fault["errno"], "%s.faults[%d].errno" % (where, index))
         if "value_repeat" in fault and "count" not in fault["value_repeat"]:
             raise FleetError("%s.faults[%d].value_repeat: needs a count" % (where, index))
+    _check_domains(name, spec)
+    _check_definitions(name, spec)
+
+
+def _check_domains(host, spec):
+    """What libvirt would refuse, and what no real host can show: a running VM holding a device
+    the host does not have, or one device held by two running VMs."""
+    mdevs = set(str(u) for u in (spec.get("devices") or {}))
+    vfs = set(str(vf) for gpu in ((spec.get("vendor_vfio") or {}).get("gpus") or {}).values()
+              for vf in ((gpu or {}).get("vfs") or {}))
+    holders = {}        # device -> the active domain holding it
+    uuids = {}          # libvirt uuid -> domain name
+    for name, domain in (spec.get("domains") or {}).items():
+        where = "hosts.%s.domains.%s" % (host, name)
+        domain = domain or {}
+        if not name or "/" in name or re.search(r"[\x00-\x1f]", name):
+            raise FleetError("%s: %r is not a libvirt domain name (no '/', no control characters)" % (where, name))
+        uuid = domain_uuid_of(host, name, domain)
+        if uuid in uuids:
+            raise FleetError("%s.uuid: %s is already the uuid of domain %s" % (where, uuid, uuids[uuid]))
+        uuids[uuid] = name
+        state = domain.get("state", "running")
+        if state == "shutoff" and not domain.get("persistent", True):
+            # libvirt's test driver refuses such a node file too: a transient domain that stops is gone.
+            raise FleetError("%s: a transient domain (persistent: false) cannot be shutoff" % where)
+        seen = set()
+        for index, device in enumerate(domain.get("devices") or []):
+            at = "%s.devices[%d]" % (where, index)
+            is_mdev = bool(UUID_RE.match(device))
+            if not is_mdev and not PCI_ADDRESS_RE.match(device):
+                raise FleetError("%s: %r is neither an mdev UUID (lower-case) nor a VF's PCI address such as "
+                                 "0000:41:00.4" % (at, device))
+            if device in seen:
+                raise FleetError("%s: %s is listed twice" % (at, device))
+            seen.add(device)
+            if state not in ACTIVE_STATES:
+                continue    # a shut-off VM's definition may name devices that do not exist (any more)
+            if is_mdev and device not in mdevs:
+                raise FleetError("%s: the %s domain holds mdev %s, which is not one of this host's devices (%s)"
+                                 % (at, state, device, ", ".join(sorted(mdevs)) or "none"))
+            if not is_mdev and device not in vfs:
+                raise FleetError("%s: the %s domain holds %s, which is not a VF of this host's vendor_vfio gpus (%s)"
+                                 % (at, state, device, ", ".join(sorted(vfs)) or "none"))
+            if device in holders:
+                raise FleetError("%s: %s is already held by the active domain %s" % (at, device, holders[device]))
+            holders[device] = name
+
+
+def _check_definitions(host, spec):
+    for uuid, definition in (spec.get("defined") or {}).items():
+        where = "hosts.%s.defined.%s" % (host, uuid)
+        if not UUID_RE.match(uuid):
+            raise FleetError("%s: the key must be the device's lower-case UUID" % where)
+        if "parent" not in definition or "type" not in definition:
+            raise FleetError("%s: needs 'parent' and 'type'" % where)
+        # The parent names a directory of /etc/mdevctl.d, next to scripts.d.
+        if definition["parent"] in ("", ".", "..", "scripts.d") or "/" in definition["parent"]:
+            raise FleetError("%s.parent: %r cannot be a directory of /etc/mdevctl.d" % (where, definition["parent"]))
 
 
 def check_fleet(data, path="fleet"):

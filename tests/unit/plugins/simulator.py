@@ -28,6 +28,24 @@ def fuse_available():
         os.access(os.path.join(p, "fusermount3"), os.X_OK) for p in os.environ.get("PATH", "").split(os.pathsep))
 
 
+def skipping_allowed():
+    """ALLOW_SKIPPED_FUSE_TESTS=1 lets these tests skip. ansible-test gives pytest none of the
+    caller's environment, so hacking/test.sh leaves the same answer as a file in the copy it tests."""
+    return os.environ.get("ALLOW_SKIPPED_FUSE_TESTS") == "1" or os.path.exists(
+        os.path.join(TOOLS, "..", "tests", "output", "allow-skipped-fuse-tests"))
+
+
+def require(commands=(), fuse=True):
+    """Fail when root, FUSE or a command is missing: a skip would let the run pass having tested less."""
+    missing = ["root, /dev/fuse and fusermount3"] if fuse and not fuse_available() else []
+    missing += [c for c in commands if shutil.which(c) is None]
+    if missing:
+        message = "needs %s (install: hacking/lib.sh ensure_system_packages)" % ", ".join(missing)
+        if skipping_allowed():
+            pytest.skip(message)
+        pytest.fail(message + "; ALLOW_SKIPPED_FUSE_TESTS=1 skips instead")
+
+
 needs_fuse = pytest.mark.skipif(not fuse_available(), reason="needs root, /dev/fuse and fusermount3")
 
 

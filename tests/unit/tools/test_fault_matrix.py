@@ -127,7 +127,9 @@ def host(fault=None):
 
 
 def gather(root):
-    result = run_module(mdev_facts, {"host_root": root})
+    from mdev_sim.cli import libvirt_uri   # pylint: disable=import-error
+    # The host's VMs from its own libvirt node file (none here), as the inventory's libvirt_uri gives it.
+    result = run_module(mdev_facts, {"host_root": root, "libvirt_uri": libvirt_uri(root, "served")})
     assert result["changed"] is False and "failed" not in result
     return result["ansible_facts"]["mdev"]
 

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +40,13 @@ def example(tmp_path):
     # wider-scoped fixture would never run and its mounts would be left behind.
     with mounted_fleet(tmp_path, FLEET) as fleet:
         yield fleet
+
+
+def facts_of(host_root):
+    """mdev_facts of a host root, its VMs read from the host's own libvirt node file (as the
+    inventory's libvirt_uri gives it), not from the machine's libvirt."""
+    from mdev_sim.cli import libvirt_uri   # pylint: disable=import-error
+    return gather_facts(host_root=host_root, libvirt_uri=libvirt_uri(host_root, "served"), virsh=shutil.which("virsh"))
 
 
 def cat(path):
@@ -201,7 +209,7 @@ def test_fault_is_produced_and_recorded_by_facts(tmp_path, fault, path, errno_na
             assert errno.errorcode[exc.value.errno] == errno_name
         if "vanish" in fault:
             assert os.path.basename(path) in os.listdir(os.path.dirname(full))
-        facts = gather_facts(host_root=fleet.host_root("h"))
+        facts = facts_of(fleet.host_root("h"))
         assert [(e["path"], e["errno"]) for e in facts["errors"]] == [(full, errno_name)]
         # everything else is still right
         t222 = facts["parents"]["0000:3b:00.0"]["types"]["nvidia-222"]
@@ -214,7 +222,7 @@ def test_delay_fault(tmp_path):
     spec = dict(FLEET["gpu-a1"], faults=[{"path": NAME, "delay": 0.5}])
     with mounted_fleet(tmp_path, {"h": spec}) as fleet:
         start = time.monotonic()
-        facts = gather_facts(host_root=fleet.host_root("h"))
+        facts = facts_of(fleet.host_root("h"))
         assert time.monotonic() - start >= 0.5
         assert facts["errors"] == [] and facts["parents"]["0000:3b:00.0"]["types"]["nvidia-222"]["name"] == "GRID T4-2Q"
 
@@ -299,8 +307,8 @@ def test_sigterm_unmounts(tmp_path):
 def test_materialize_plain_tree_reads_the_same(tmp_path, example):
     from mdev_sim.model import HostModel   # pylint: disable=import-error
     HostModel("gpu-b1", FLEET["gpu-b1"]).materialize(str(tmp_path / "plain"))
-    plain = gather_facts(host_root=str(tmp_path / "plain"))
-    fused = gather_facts(host_root=example.host_root("gpu-b1"))
+    plain = facts_of(str(tmp_path / "plain"))
+    fused = facts_of(example.host_root("gpu-b1"))
     for key in ("parents", "devices", "vendor_vfio", "errors", "kernel_release", "boot_id", "machine_id"):
         assert plain[key] == fused[key]
     assert fused["kernel_release"] == FLEET["gpu-b1"]["kernel_release"] and fused["errors"] == []
@@ -334,7 +342,7 @@ def test_identity_overrides_and_aliases(tmp_path):
              "a-alias": {"alias_of": "a", "host_vars": {"x": 1}},
              "b": dict(FLEET["gpu-a2"], machine_id=machine)}
     with mounted_fleet(tmp_path, hosts) as fleet:
-        facts = dict((h, gather_facts(host_root=fleet.host_root(h))) for h in hosts)
+        facts = dict((h, facts_of(fleet.host_root(h))) for h in hosts)
     assert facts["a"]["machine_id"] == facts["a-alias"]["machine_id"] == facts["b"]["machine_id"] == machine
     assert facts["a"]["boot_id"] == facts["a-alias"]["boot_id"] == boot != facts["b"]["boot_id"]
     assert facts["a"]["parents"] == facts["a-alias"]["parents"]
@@ -348,7 +356,7 @@ def test_module_taint_out_of_tree_in_tree_and_override(tmp_path):
     with mounted_fleet(tmp_path, hosts) as fleet:
         assert cat(os.path.join(fleet.root("a"), "module/nvidia/taint")) == b"O\n"
         assert cat(os.path.join(fleet.root("b"), "module/i915/taint")) == b"\n"
-        facts = dict((h, gather_facts(host_root=fleet.host_root(h))) for h in hosts)
+        facts = dict((h, facts_of(fleet.host_root(h))) for h in hosts)
     assert facts["a"]["parents"]["0000:3b:00.0"]["driver_in_tree"] is False
     assert facts["b"]["parents"]["0000:00:02.0"]["driver_in_tree"] is True
     assert facts["b"]["parents"]["mtty"]["subsystem"] == "mtty"
@@ -359,7 +367,7 @@ def test_module_taint_out_of_tree_in_tree_and_override(tmp_path):
 def test_fault_makes_taint_unreadable(tmp_path, fault, errno_name):
     spec = dict(FLEET["gpu-a2"], faults=[dict(fault, path="module/nvidia/taint")])
     with mounted_fleet(tmp_path, {"h": spec}) as fleet:
-        facts = gather_facts(host_root=fleet.host_root("h"))
+        facts = facts_of(fleet.host_root("h"))
     assert facts["parents"]["0000:3b:00.0"]["driver_in_tree"] is None
     assert [(e["path"].rsplit("/", 1)[1], e["errno"]) for e in facts["errors"]] == [("taint", errno_name)]
 
@@ -368,7 +376,7 @@ def test_host_root_fault_paths_are_absolute(tmp_path):
     spec = dict(FLEET["gpu-a2"], faults=[{"path": "/etc/machine-id", "errno": "EIO"},
                                          {"path": "/proc/sys/kernel/osrelease", "vanish": True}])
     with mounted_fleet(tmp_path, {"h": spec}) as fleet:
-        facts = gather_facts(host_root=fleet.host_root("h"))
+        facts = facts_of(fleet.host_root("h"))
     assert facts["machine_id"] is None and facts["kernel_release"] is None and facts["boot_id"] is not None
     assert sorted(e["errno"] for e in facts["errors"]) == ["EIO", "ENOENT"]
 

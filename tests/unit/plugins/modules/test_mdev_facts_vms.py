@@ -9,8 +9,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
-import shutil
 
 import pytest
 from ansible.module_utils import basic
@@ -18,6 +16,7 @@ from ansible.module_utils import basic
 from ansible_collections.vfio.mdev_migration.plugins.modules import mdev_facts
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts_libvirt import LibvirtReader, hostdevs
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.module_runner import fail_module, run_module
+from ansible_collections.vfio.mdev_migration.tests.unit.plugins.simulator import require
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.sysfs_tree import (
     PCI,
     Link,
@@ -32,9 +31,12 @@ UUID3 = "6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e03"
 VF = "0000:41:00.4"
 PARENT = "0000:3b:00.0"
 
-if shutil.which("virsh") is None and os.environ.get("ALLOW_SKIPPED_FUSE_TESTS") != "1":
-    raise RuntimeError("virsh (apt-get install libvirt-clients) is needed: these tests read VMs through the real libvirt")
-needs_virsh = pytest.mark.skipif(shutil.which("virsh") is None, reason="virsh not installed (libvirt-clients)")
+
+
+@pytest.fixture
+def virsh():
+    """These tests read VMs through the real virsh: missing, it is a failure unless skips are allowed."""
+    require(["virsh"], fuse=False)
 
 
 def domain(name, uuid, mdevs=(), pci=(), runstate=None, transient=False):
@@ -82,8 +84,7 @@ def facts_of(root, uri, **args):
 
 # -- libvirt ------------------------------------------------------------------------------------
 
-@needs_virsh
-def test_vms_and_their_devices_through_the_real_virsh(tmp_path):
+def test_vms_and_their_devices_through_the_real_virsh(tmp_path, virsh):
     root, uri = host_with_vms(tmp_path, [
         domain("web01", "6695eb01-f6a4-8304-79aa-97f2502e193f", mdevs=[UUID1.upper()], pci=[VF, "0000:02:00.0"]),
         domain("db 02", "6695eb01-f6a4-8304-79aa-97f2502e1940", runstate=3),
@@ -103,8 +104,7 @@ def test_vms_and_their_devices_through_the_real_virsh(tmp_path):
     assert facts["errors"] == []
 
 
-@needs_virsh
-def test_vfs_are_unknown_when_vendor_vfio_is_not_gathered(tmp_path):
+def test_vfs_are_unknown_when_vendor_vfio_is_not_gathered(tmp_path, virsh):
     root, uri = host_with_vms(tmp_path, [domain("web01", "6695eb01-f6a4-8304-79aa-97f2502e193f", pci=[VF])])
     facts = facts_of(root, uri, gather_subset=["libvirt"])
     assert facts["domains"]["web01"]["vfs"] is None and facts["devices"] == {}
@@ -124,9 +124,8 @@ def test_missing_virsh_is_recorded_and_the_rest_stands(tmp_path, monkeypatch):
     assert facts["parents"][PARENT]["types"]["nvidia-222"]["available_instances"] == 5
 
 
-@needs_virsh
 @pytest.mark.parametrize("uri", ["qemu+unix:///system?socket=/nonexistent/libvirt-sock-ro", "test:///nonexistent.xml"])
-def test_refused_connection_is_recorded(tmp_path, uri):
+def test_refused_connection_is_recorded(tmp_path, uri, virsh):
     root, _ = host_with_vms(tmp_path, [])
     facts = facts_of(root, uri)
     assert facts["libvirt"]["available"] is False and uri in facts["libvirt"]["error"]
@@ -134,8 +133,7 @@ def test_refused_connection_is_recorded(tmp_path, uri):
     assert facts["domains"] == {} and sorted(facts["devices"]) == [UUID1, UUID2]
 
 
-@needs_virsh
-def test_malformed_test_driver_file_is_a_refused_connection(tmp_path):
+def test_malformed_test_driver_file_is_a_refused_connection(tmp_path, virsh):
     root, uri = host_with_vms(tmp_path, ["<domain type='test'><name>web01"])
     facts = facts_of(root, uri)
     assert facts["libvirt"]["available"] is False and facts["errors"][0]["errno"] == "ECONNREFUSED"
