@@ -32,14 +32,14 @@ log "Auditing the fleet (with write probes)"
 ansible-playbook vfio.mdev_migration.audit -i "$SIM/inventory.yml" \
   -e audit_hosts=mdev_hosts -e audit_probe=true -e "audit_report_dir=$DEMO/report"
 
-log "Gating the migration of gpu-a1's vGPU 6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01"
+log "Gating the live migration of the VM web01 (found by name in the hosts' libvirt facts)"
 set +e
-ansible-playbook vfio.mdev_migration.gate -i "$SIM/inventory.yml" -e gate_source=gpu-a1 \
-  -e gate_candidates=mdev_hosts -e '{"gate_devices": ["6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01"]}' | tee "$DEMO/gate.log"
+ansible-playbook vfio.mdev_migration.gate -i "$SIM/inventory.yml" -e gate_vm=web01 \
+  -e gate_candidates=mdev_hosts | tee "$DEMO/gate.log"
 status=${PIPESTATUS[0]}
 set -e
 
 log "Result"
 echo "Audit report: $DEMO/report/mdev-audit.html (also .md and .json)"
-grep -o '"Migrate to [^"]*"' "$DEMO/gate.log" | tr -d '"' || true
+grep -o -E '"(VM web01 runs on|Migrate to) [^"]*"' "$DEMO/gate.log" | tr -d '"' || true
 exit "$status"

@@ -101,7 +101,9 @@ class LibvirtReader:
     def _virsh(self, command):
         rc, out, err = self.run([self.virsh, "-r", "-q", "-c", self.uri, command], environ_update=VIRSH_ENV)
         lines = [line.strip() for line in (err or "").splitlines() if line.strip()]
-        return rc, out, "; ".join(lines[-2:]) or "virsh exited with status %s" % rc
+        # virsh says what went wrong on "error:" lines; libxml adds context lines that mean nothing alone.
+        said = [line[len("error:"):].strip() for line in lines if line.startswith("error:")] or lines[-2:]
+        return rc, out, "; ".join(said) or "virsh exited with status %s" % rc
 
     def read(self, vf_addresses=None):
         """``(libvirt, domains)``; ``vf_addresses`` the host's vendor-VFIO VFs (None: not gathered)."""

@@ -112,15 +112,10 @@ EXAMPLES = r"""
       - types
       - versions
 
-- name: Gather facts from a simulated host (tools/mdev-sim inventory sets host_root per host)
-  vfio.mdev_migration.mdev_facts:
-    host_root: "{{ host_root }}"
-
-- name: Gather the VMs and mdevctl definitions of a simulated host (its own libvirt test driver file)
+- name: Gather facts from a simulated host (tools/mdev-sim's inventory sets host_root and a libvirt test-driver URI)
   vfio.mdev_migration.mdev_facts:
     host_root: "{{ host_root }}"
     libvirt_uri: "{{ libvirt_uri }}"
-    gather_subset: [libvirt, mdevctl, devices]
 
 - name: Show which VM holds each mdev
   ansible.builtin.debug:

@@ -118,6 +118,8 @@ def main():
             # The rest of the content.
             stranded = report["stranded"][0]["device"]
             assert stranded in page.locator("#table-stranded").inner_text()
+            assert column(page, "stranded-vms", 0) == [v["vm"] for v in report["stranded_vms"]] == ["serial01"]
+            assert sorted(column(page, "vms", 0)) == sorted(v["vm"] for v in report["vms"])
             page.locator("#table-hosts thead th", has_text="host").first.click()
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=screenshot, full_page=True)

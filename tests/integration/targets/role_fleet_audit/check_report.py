@@ -33,8 +33,20 @@ assert domains["nvidia-222#2"]["hosts"] == ["gpu-a1", "gpu-a2", "gpu-a3"] and do
 assert domains["nvidia-222#3"]["hosts"] == ["gpu-a4"]
 assert [u["type_id"] for u in report["unsupported"]] == ["mdpy-vga"]
 assert all(d["reserved"] == 0 for d in report["domains"]) and isinstance(report["accepted"], list)
+# By VM: every running VM with devices, the one no other host takes named with its host and device.
+vms = dict((v["vm"], v) for v in report["vms"])
+assert sorted(vms) == ["cad01", "ml01", "serial01", "vdi07", "web01"], sorted(vms)
+assert [(v["vm"], v["host"], v["devices"], v["evacuable"]) for v in report["stranded_vms"]] == [
+    ("serial01", "gpu-b1", ["0b8a5b52-6e1f-4d5c-8f33-3c1e7e0a2b01"], False)], report["stranded_vms"]
+assert all(vms[name]["evacuable"] for name in ("cad01", "ml01", "vdi07", "web01")), report["vms"]
+assert summary["vms"] == 5 and summary["stranded_vms"] == 1 and summary["hosts_vms_unknown"] == [], summary
+assert domains["nvidia-222#2"]["vms"] == ["web01@gpu-a1"] and domains["1428#1"]["vms"] == ["ml01@gpu-h1"]
+hosts = dict((h["host"], h) for h in report["hosts"])
+assert (hosts["gpu-a1"]["vms"], hosts["gpu-a1"]["persistent_devices"], hosts["gpu-a1"]["transient_devices"]) == (2, 1, 1)
+assert hosts["gpu-x9"]["vms"] is None and hosts["gpu-x9"]["vms_unknown"] == "no facts"
 with open(sys.argv[3]) as handle:
     markdown = handle.read()
-for heading in ("## Summary", "## Types", "## Version drift", "## Migration domains", "## Devices that cannot be evacuated"):
+for heading in ("## Summary", "## Types", "## Version drift", "## Migration domains", "## Devices that cannot be evacuated",
+                "## VMs that cannot be evacuated", "## VMs"):
     assert heading in markdown, heading
 print("report ok: %d types, %d domains" % (len(report["types"]), len(report["domains"])))

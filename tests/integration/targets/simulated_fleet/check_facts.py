@@ -5,7 +5,7 @@ import os
 import sys
 
 import yaml
-from mdev_sim.model import boot_id_of, machine_id_of   # tools/ on PYTHONPATH (runme.sh)
+from mdev_sim.model import boot_id_of, domain_uuid_of, machine_id_of   # tools/ on PYTHONPATH (runme.sh)
 
 
 def expect_migration(mig):
@@ -53,15 +53,32 @@ def expected_facts(host, spec):
                        "pci": expect_pci(g["pci"]), "numa_node": g.get("numa_node", -1), "subsystem": "pci",
                        "driver": g.get("driver", "nvidia"), "driver_module": g.get("driver", "nvidia"),
                        "driver_version": g.get("driver_version"), "driver_in_tree": expect_in_tree(g)}
+    domains, holder = {}, {}
+    for name, domain in (spec.get("domains") or {}).items():
+        domain = domain or {}
+        state = domain.get("state", "running")
+        listed = domain.get("devices") or []
+        domains[name] = {"uuid": domain_uuid_of(host, name, domain), "state": {"shutoff": "shut off"}.get(state, state),
+                         "active": state != "shutoff", "persistent": domain.get("persistent", True),
+                         "mdevs": [d for d in listed if ":" not in d],   # a PCI address has colons
+                         "vfs": [d for d in listed if d in vfs]}
+        if state != "shutoff":
+            holder.update((d, name) for d in listed)
+    definitions = dict((u, {"parent": d["parent"], "type_id": d["type"], "start": d.get("start", "manual"),
+                            "active": u in devices, "attrs": d.get("attrs", []), "error": None})
+                       for u, d in (spec.get("defined") or {}).items())
     return {
         "schema_version": 2,
         "kernel_release": spec["kernel_release"],
         "boot_id": boot_id_of(host, spec),
         "machine_id": machine_id_of(host, spec),
         "parents": parents,
-        "devices": {u: {"parent": d["parent"], "type_id": d["type"], "migration": expect_migration(d.get("migration"))}
+        "devices": {u: {"parent": d["parent"], "type_id": d["type"], "migration": expect_migration(d.get("migration")),
+                        "domain": holder.get(u)}
                     for u, d in devices.items()},
         "vendor_vfio": vfs,
+        "domains": domains,
+        "defined": definitions,
         "errors": [],
     }
 
