@@ -6,8 +6,8 @@
 """The host's VMs and the mdevs and VFs they hold, read from libvirt (PRIVATE to the collection).
 
 Read through ``virsh -r`` (a read-only connection; virsh is on every KVM host that runs libvirt)
-in two runs whatever the number of VMs: one lists the domains' UUIDs, one asks ``dominfo`` and
-``dumpxml`` of each, separated by a marker line that no XML of this run can contain. The XML is
+in few runs whatever the number of VMs: one lists the domains' UUIDs, then one per 200 domains
+asks ``dominfo`` and ``dumpxml`` of each, separated by a marker line that no XML of this run can contain. The XML is
 parsed with the standard library. Nothing here raises: a missing virsh, a refused connection
 or an XML that does not parse is a ``SysfsError``-shaped record and ``libvirt.error``, and the
 facts gathered from sysfs stand.
@@ -24,6 +24,8 @@ from xml.etree import ElementTree
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import SysfsError
 
 DEFAULT_URI = "qemu:///system"
+# About 200 bytes of virsh commands per domain: 200 domains stay far below the argument limit.
+DOMAINS_PER_RUN = 200
 # Parsing virsh's words (dominfo's keys, state names) needs its untranslated output.
 VIRSH_ENV = {"LC_ALL": "C", "LANG": "C"}
 
@@ -49,30 +51,34 @@ def pci_address(address):
 
 
 def hostdevs(xml_text):
-    """``(mdev UUIDs, PCI addresses)`` of a domain XML's ``<hostdev mode='subsystem'>`` devices.
+    """``(name, mdev UUIDs, PCI addresses, other host devices)`` of a domain XML.
 
-    Raises ValueError when the text is not a domain XML.
+    mdevs are ``<hostdev type='mdev'>``; PCI addresses come from ``<hostdev type='pci'>`` and
+    ``<interface type='hostdev'>`` (an SR-IOV VF given as a NIC); every other host device (USB,
+    SCSI, a PCI device without an address) is described in the last list, so that nothing the
+    VM holds goes unseen. Raises ValueError when the text is not a domain XML.
     """
     try:
         root = ElementTree.fromstring(xml_text)
     except ElementTree.ParseError as exc:
         raise ValueError("domain XML does not parse: %s" % exc)
-    if root.tag != "domain":
-        raise ValueError("XML is a <%s>, not a <domain>" % root.tag)
-    mdevs, pci = [], []
-    for hostdev in root.iterfind("./devices/hostdev"):
-        if hostdev.get("mode", "subsystem") != "subsystem":
-            continue
-        address = hostdev.find("./source/address")
-        if address is None:
-            continue
-        if hostdev.get("type") == "mdev" and address.get("uuid"):
+    if root.tag != "domain" or root.findtext("name") is None:
+        raise ValueError("XML is a <%s> without a name, not a domain" % root.tag)
+    mdevs, pci, other = [], [], []
+    devices = list(root.iterfind("./devices/hostdev")) + [
+        i for i in root.iterfind("./devices/interface") if i.get("type") == "hostdev"]
+    for device in devices:
+        kind = "pci" if device.tag == "interface" else device.get("type")
+        address = device.find("./source/address")
+        if kind == "mdev" and address is not None and address.get("uuid"):
             mdevs.append(address.get("uuid").lower())
-        elif hostdev.get("type") == "pci":
-            bdf = pci_address(address)
-            if bdf is not None:
-                pci.append(bdf)
-    return mdevs, pci
+            continue
+        bdf = pci_address(address) if kind == "pci" and address is not None else None
+        if bdf is not None:
+            pci.append(bdf)
+        else:
+            other.append("%s %s" % (device.tag, kind or "(no type)"))
+    return root.findtext("name"), mdevs, pci, other
 
 
 def dominfo(text):
@@ -124,28 +130,36 @@ class LibvirtReader:
         return info, domains
 
     def _domains(self, uuids, vf_addresses):
+        domains = {}
+        # One virsh run per chunk: a command line is limited (128 KiB per argument on Linux).
+        for start in range(0, len(uuids), DOMAINS_PER_RUN):
+            self._chunk(uuids[start:start + DOMAINS_PER_RUN], vf_addresses, domains)
+        return domains
+
+    def _chunk(self, uuids, vf_addresses, domains):
         marker = "@@mdev-facts-%s@@" % uuidlib.uuid4().hex
         batch = " ; ".join("dominfo %s ; echo %s ; dumpxml %s ; echo %s" % (u, marker, u, marker) for u in uuids)
         rc, out, message = self._virsh(batch)
         # virsh's echo ends without a newline; a command that fails prints nothing on stdout.
         blocks = out.split(marker)
-        domains = {}
         for index, uuid in enumerate(uuids):
             if 2 * index + 1 >= len(blocks):
                 # virsh stopped early (a domain undefined since the list): the rest is unknown.
                 self._fail("EIO", "virsh could not read domain %s: %s" % (uuid, message))
                 continue
             info = dominfo(blocks[2 * index])
-            name = info.get("Name")
-            if not name or not blocks[2 * index + 1].strip():
+            if not info.get("State") or not blocks[2 * index + 1].strip():
                 # Undefined between the list and this read, or refused: nothing known of it.
                 self._fail("EIO", "virsh could not read domain %s: %s" % (uuid, message))
                 continue
             try:
-                mdevs, pci = hostdevs(blocks[2 * index + 1])
+                # The name from the XML, as libvirt keeps it: dominfo's line is trimmed and could be forged.
+                name, mdevs, pci, other = hostdevs(blocks[2 * index + 1])
             except ValueError as exc:
-                self._fail("EINVAL", "domain %s (%s): %s" % (name or uuid, uuid, exc))
+                self._fail("EINVAL", "domain %s: %s" % (uuid, exc))
                 continue
+            if vf_addresses is not None:
+                other = ["pci %s (not a vendor-VFIO VF of this host)" % a for a in pci if a not in vf_addresses] + other
             domains[name] = {
                 "uuid": info.get("UUID", uuid).lower(),
                 "state": info.get("State"),
@@ -153,8 +167,8 @@ class LibvirtReader:
                 "persistent": {"yes": True, "no": False}.get(info.get("Persistent")),
                 "mdevs": mdevs,
                 "vfs": None if vf_addresses is None else [a for a in pci if a in vf_addresses],
+                "other_hostdevs": other,
             }
-        return domains
 
 
 def attach_domains(devices, domains):

@@ -30,7 +30,24 @@ from ansible_collections.vfio.mdev_migration.plugins.module_utils._sysfs import 
 # mdevctl's own directory of callout and notifier scripts lives in the configuration directory.
 SCRIPTS_DIR = "scripts.d"
 STARTS = ("auto", "manual")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+_HEX32 = re.compile(r"[0-9a-fA-F]{32}\Z")
+
+
+def uuid_of_name(name):
+    """The canonical (hyphenated, lower-case) UUID a file name spells, or None.
+
+    mdevctl reads file names with ``Uuid::parse_str``, which takes the hyphenated, the simple (32
+    digits), the braced and the ``urn:uuid:`` forms; a name in any of them is a definition.
+    """
+    text = name[len("urn:uuid:"):] if name.lower().startswith("urn:uuid:") else name
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    if len(text) == 36 and [len(p) for p in text.split("-")] == [8, 4, 4, 4, 12]:
+        text = text.replace("-", "")
+    if not _HEX32.match(text):
+        return None
+    text = text.lower()
+    return "%s-%s-%s-%s-%s" % (text[:8], text[8:12], text[12:16], text[16:20], text[20:])
 
 
 def definition_problem(data):
@@ -50,9 +67,22 @@ def definition_problem(data):
     return None
 
 
-def _definition(config, relpath, parent, uuid, active):
+def _active(sysfs, uuid, parent, type_id):
+    """Whether the device ``uuid`` exists now as this definition: on ``parent``, of ``type_id``.
+
+    As mdevctl decides it: a device of that UUID on another parent, or of another type, is not
+    this definition, which is still created at the next boot.
+    """
+    device_dir, err = sysfs.resolve(os.path.join("bus", "mdev", "devices", uuid))
+    if err is not None or not sysfs.exists(device_dir):
+        return False
+    return os.path.basename(os.path.dirname(device_dir)) == parent and (
+        type_id is None or sysfs.link_name(os.path.join(device_dir, "mdev_type"))[0] == type_id)
+
+
+def _definition(config, relpath, parent, uuid):
     """``(entry, SysfsError or None)`` of one definition file."""
-    entry = {"parent": parent, "type_id": None, "start": None, "active": active, "attrs": None, "error": None}
+    entry = {"parent": parent, "type_id": None, "start": None, "active": None, "attrs": None, "error": None}
     text, err = config.read(relpath, follow=False)
     if err is None:
         try:
@@ -72,15 +102,17 @@ def _definition(config, relpath, parent, uuid, active):
 def read_definitions(config, sysfs, record):
     """``(mdevctl, defined)`` from the configuration directory ``config`` (a ``Sysfs``).
 
-    ``mdevctl``: ``{config_dir, available, error, unreadable_parents}``; ``available`` false
+    ``mdevctl``: ``{config_dir, available, error, unreadable_parents, duplicates}``; ``available`` false
     with ``error`` null when the directory does not exist (mdevctl not in use: nothing
     reserved), false with the errno when it cannot be listed (then every reservation is
     unknown); ``unreadable_parents`` the parents whose directory cannot be listed (their
-    reservations are unknown). ``defined``: UUID (lower
-    case) -> ``{parent, type_id, start, active, attrs, error}``, ``active`` from
-    ``bus/mdev/devices/<uuid>`` in ``sysfs``.
+    reservations are unknown); ``duplicates`` the definitions of a UUID already defined under
+    another parent (mdevctl allows that), each ``{uuid, parent, type_id, start, active, attrs,
+    error}``. ``defined``: UUID (lower case) -> ``{parent, type_id, start, active, attrs,
+    error}`` (the first parent in name order), ``active`` when the device exists in ``sysfs`` on
+    that parent with that type.
     """
-    info = {"config_dir": config.root, "available": False, "error": None, "unreadable_parents": []}
+    info = {"config_dir": config.root, "available": False, "error": None, "unreadable_parents": [], "duplicates": []}
     defined = {}
     if not os.path.isdir(config.root):
         return info, defined
@@ -100,11 +132,15 @@ def read_definitions(config, sysfs, record):
             info["unreadable_parents"].append(parent)
             continue
         for name in names:
-            if not _UUID.match(name):
-                continue    # not a definition mdevctl would read (an editor's backup, a stray file)
-            uuid = name.lower()
-            active = sysfs.exists(os.path.join("bus", "mdev", "devices", uuid))
-            entry, err = _definition(config, os.path.join(parent, name), parent, uuid, active)
+            uuid = uuid_of_name(name)
+            if uuid is None:
+                continue    # mdevctl skips a name that is no UUID (an editor's backup, a stray file)
+            entry, err = _definition(config, os.path.join(parent, name), parent, uuid)
             record(err)
-            defined[uuid] = entry
+            if err is None:
+                entry["active"] = _active(sysfs, uuid, parent, entry["type_id"])
+            if uuid in defined:
+                info["duplicates"].append(dict(entry, uuid=uuid))
+            else:
+                defined[uuid] = entry
     return info, defined

@@ -348,11 +348,20 @@ ansible_facts:
                 - Null when the V(vendor_vfio) subset was not gathered, so which are VFs is unknown.
               type: list
               elements: str
+            other_hostdevs:
+              description:
+                - Every other host device it holds - a PCI device that is not one of this host's vendor-VFIO VFs (also
+                  given as C(<interface type='hostdev'>)), USB, SCSI - described in a few words. A VM with any is not
+                  gated by the collection (its migration is not judged here).
+              type: list
+              elements: str
+              sample: ["pci 0000:02:00.0 (not a vendor-VFIO VF of this host)"]
         mdevctl:
           description: How mdevctl's definitions were read. Null when the V(mdevctl) subset was not gathered.
           type: dict
           returned: always
-          sample: {"config_dir": "/etc/mdevctl.d", "available": true, "error": null, "unreadable_parents": []}
+          sample: {"config_dir": "/etc/mdevctl.d", "available": true, "error": null, "unreadable_parents": [],
+                   "duplicates": []}
           contains:
             config_dir: {description: "The configuration directory read (O(mdevctl_config_dir)).", type: str}
             available: {description: "Whether the directory exists and could be listed.", type: bool}
@@ -360,9 +369,12 @@ ansible_facts:
                 then unknown); null otherwise.", type: str}
             unreadable_parents: {description: "Parents whose directory of definitions cannot be listed; their
                 reservations are unknown.", type: list, elements: str}
+            duplicates: {description: "Definitions of a UUID that is already defined under another parent (mdevctl
+                allows it), with the keys of RV(ansible_facts.mdev.defined) and C(uuid).", type: list, elements: dict}
         defined:
           description:
-            - mdevctl's persistent definitions, keyed by UUID. A definition with C(start) V(auto) that is not active is
+            - mdevctl's persistent definitions, keyed by UUID (file names in every form mdevctl reads - hyphenated,
+              32 digits, braced, C(urn:uuid:) - are given hyphenated, in lower case). A definition with C(start) V(auto) that is not active is
               created at the next boot: it reserves an instance of its type on its parent.
             - A device in RV(ansible_facts.mdev.devices) without a definition is transient (gone at reboot).
           type: dict
@@ -373,7 +385,8 @@ ansible_facts:
             parent: {description: "The parent the definition is under.", type: str}
             type_id: {description: "Its mdev type, null when the file cannot be read or is not a definition.", type: str}
             start: {description: "V(auto) (created at boot) or V(manual); null when unreadable.", type: str}
-            active: {description: "Whether the device exists now (C(bus/mdev/devices/<uuid>)).", type: bool}
+            active: {description: "Whether the device exists now as defined - C(bus/mdev/devices/<uuid>) on this
+                parent with this type, as mdevctl decides it; null when the file cannot be read.", type: bool}
             attrs: {description: "Its attributes, a list of single-key mappings, as mdevctl keeps them.", type: list,
                     elements: dict}
             error: {description: "Errno name when the file cannot be read (V(EINVAL) when it is not a definition);

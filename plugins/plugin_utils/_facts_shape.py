@@ -118,8 +118,26 @@ def _names(value):
     return isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value)
 
 
+def _definition_problem(where, entry):
+    problem = _mapping_problem(where, entry)
+    if problem:
+        return problem
+    if not isinstance(entry.get("parent"), str) or not isinstance(entry.get("type_id"), _STR) \
+            or entry.get("start") not in ("auto", "manual", None) or entry.get("active") not in (True, False, None):
+        return "%s needs parent, type_id, start (auto or manual) and active (a boolean)" % where
+    return None
+
+
 def vms_problem(facts):
     """Why the libvirt and mdevctl parts of ``facts`` are unusable, or None."""
+    for part, listing in (("libvirt", "domains"), ("mdevctl", "defined")):
+        if isinstance(facts.get(part), Mapping):
+            if facts[part].get("available") not in (True, False):
+                return "%s.available is not a boolean" % part
+            if not isinstance(facts.get(listing), Mapping):
+                return "%s is missing beside %s" % (listing, part)
+        if not _names(list(facts.get(listing) or {})):
+            return "%s has a key that is not a string" % listing
     for name, domain in (facts.get("domains") or {}).items():
         where = "domains.%s" % name
         problem = _mapping_problem(where, domain)
@@ -127,19 +145,25 @@ def vms_problem(facts):
             return problem
         if domain.get("active") not in (True, False) or not _names(domain.get("mdevs")):
             return "%s needs active (a boolean) and mdevs (a list of UUIDs)" % where
-        if domain.get("vfs") is not None and not _names(domain["vfs"]):
-            return "%s.vfs is not a list of PCI addresses" % where
+        if domain.get("persistent") not in (True, False, None) or not isinstance(domain.get("state"), _STR):
+            return "%s needs persistent (a boolean) and state (a string)" % where
+        for key in ("vfs", "other_hostdevs"):
+            if domain.get(key) is not None and not _names(domain[key]):
+                return "%s.%s is not a list of strings" % (where, key)
     for uuid, entry in (facts.get("defined") or {}).items():
-        where = "defined.%s" % uuid
-        problem = _mapping_problem(where, entry)
+        problem = _definition_problem("defined.%s" % uuid, entry)
         if problem:
             return problem
-        if not isinstance(entry.get("parent"), str) or not isinstance(entry.get("type_id"), _STR) \
-                or entry.get("start") not in ("auto", "manual", None) or entry.get("active") not in (True, False, None):
-            return "%s needs parent, type_id, start (auto or manual) and active (a boolean)" % where
     mdevctl = facts.get("mdevctl") or {}
     if mdevctl.get("unreadable_parents") is not None and not _names(mdevctl["unreadable_parents"]):
         return "mdevctl.unreadable_parents is not a list of parent names"
+    duplicates = mdevctl.get("duplicates") or []
+    if not isinstance(duplicates, (list, tuple)):
+        return "mdevctl.duplicates is not a list"
+    for index, entry in enumerate(duplicates):
+        problem = _definition_problem("mdevctl.duplicates[%d]" % index, entry)
+        if problem:
+            return problem
     return None
 
 

@@ -39,7 +39,10 @@ class Reservations:
             return
         for parent in mdevctl.get("unreadable_parents") or ():
             self.unknown_parents[parent] = "mdevctl's definitions of parent %s could not be listed" % parent
-        for uuid, entry in sorted((facts.get("defined") or {}).items()):
+        # A UUID defined under two parents (mdevctl allows it) reserves on both.
+        entries = sorted((facts.get("defined") or {}).items()) + [
+            (d.get("uuid"), d) for d in mdevctl.get("duplicates") or ()]
+        for uuid, entry in entries:
             parent = entry.get("parent")
             if entry.get("type_id") is None or entry.get("start") is None or entry.get("active") is None:
                 self.unknown_parents.setdefault(parent, "mdevctl definition %s of parent %s could not be read (%s)" % (

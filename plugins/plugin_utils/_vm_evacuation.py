@@ -22,7 +22,7 @@ __metaclass__ = type
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _source
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._device_judge import stranded_reasons
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import combine_devices, host_level_problem
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vm_source import vms_unknown_reason
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vm_source import devices_problem, vms_unknown_reason
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import COMPATIBLE, PolicyInputError
 
 
@@ -67,7 +67,7 @@ def _judge_vm(judge, record, facts):
 
 def vm_evacuation(fleet, context, judge):
     """``{vms, hosts_unknown}`` (see the module docstring)."""
-    vms, unknown = [], []
+    vms, unknown, active_on = [], [], {}
     for host in sorted(fleet):
         facts = fleet[host]
         why = vms_unknown_reason(facts)
@@ -75,14 +75,28 @@ def vm_evacuation(fleet, context, judge):
             unknown.append({"host": host, "reason": why})
             continue
         for name, domain in sorted(facts["domains"].items()):
-            if not domain["active"]:
+            if domain["active"]:
+                active_on.setdefault(name, []).append(host)
+            if not domain["active"] or not list(domain["mdevs"]) + list(domain.get("vfs") or []) \
+                    + list(domain.get("other_hostdevs") or []):
                 continue
-            if domain.get("vfs") is None:
-                record = _record(host, name, domain, list(domain["mdevs"]))
-                record["reasons"] = ["which of its PCI devices are vendor-VFIO VFs is unknown (vendor_vfio not gathered)"]
-                vms.append(record)
-                continue
-            devices = list(domain["mdevs"]) + list(domain["vfs"])
-            if devices:
-                vms.append(_judge_vm(judge, _record(host, name, domain, devices), facts))
+            record = _record(host, name, domain, list(domain["mdevs"]) + list(domain.get("vfs") or []))
+            problem = devices_problem(name, host, domain)
+            if problem:
+                record["reasons"] = [problem]        # evacuable stays null: not all of it can be judged
+            else:
+                _judge_vm(judge, record, facts)
+            vms.append(record)
+    _split_brain(vms, active_on)
     return {"vms": vms, "hosts_unknown": unknown}
+
+
+def _split_brain(vms, active_on):
+    """A VM active on two hosts is in no state to be evacuated: as ``migration_targets(vm=...)``
+    refuses it, the report does not call any copy evacuable."""
+    for vm in vms:
+        hosts = active_on[vm["vm"]]
+        if len(hosts) > 1:
+            vm.update(evacuable=None, targets=0, reasons=[
+                "running on %d hosts (%s): a split-brain signal, or one machine under several inventory names"
+                % (len(hosts), ", ".join(hosts))])

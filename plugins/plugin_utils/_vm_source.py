@@ -9,8 +9,10 @@ Contract: ``find_vm(fleet, vm)`` returns ``(host, devices)``: the one host whose
 show ``vm`` running (or paused: active), and the mdev UUIDs and vendor-VFIO VF addresses it
 holds there. Everything that makes that answer unsafe raises PolicyInputError with a sentence
 that names it: the VM running nowhere that is known, running on two hosts (a split-brain
-signal), holding no device, holding devices that cannot all be known, or its host's facts
-older than ``max_age``.
+signal; one machine under two inventory names is named as such), holding no device, holding
+devices that cannot all be known or judged (host devices other than mdevs and the host's
+vendor-VFIO VFs), or its host's facts older than ``max_age``. A host whose libvirt could not be
+read, or only in part, is a host whose VMs are unknown.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -44,8 +46,30 @@ def vms_unknown_reason(facts, reason=None):
         return "malformed mdev facts"
     if not subset_gathered(facts, "libvirt") or not isinstance(facts.get("libvirt"), Mapping):
         return "the libvirt subset was not gathered"
-    if not facts["libvirt"].get("available"):
+    if facts["libvirt"].get("available") is not True:
         return "libvirt could not be read: %s" % facts["libvirt"].get("error")
+    if facts["libvirt"].get("error"):
+        # Some domains could not be read: one of them may be the VM looked for.
+        return "libvirt was read only in part: %s" % facts["libvirt"]["error"]
+    return None
+
+
+def same_machine(fleet, hosts):
+    """Whether ``hosts`` (two or more) are one machine under several inventory names."""
+    ids = [(f.get("machine_id"), f.get("boot_id")) for f in (fleet.facts(h)[0] or {} for h in hosts)]
+    return any(len(set(v for v in column)) == 1 and column[0] for column in zip(*ids))
+
+
+def devices_problem(vm, host, domain):
+    """Why the devices of ``domain`` cannot all be named as a source, or None."""
+    if domain.get("vfs") is None:
+        return ("vm %s on %s: which of its PCI devices are vendor-VFIO VFs is unknown (the vendor_vfio subset was not "
+                "gathered there), so all its devices cannot be named" % (vm, host))
+    if domain.get("other_hostdevs"):
+        return ("vm %s on %s also holds host devices that are neither mdevs nor vendor-VFIO VFs of the host (%s): a "
+                "migration with them is not judged here" % (vm, host, ", ".join(domain["other_hostdevs"])))
+    if not list(domain["mdevs"]) + list(domain["vfs"]):
+        return "vm %s on %s holds no mdev and no vendor-VFIO VF: there is nothing to gate" % (vm, host)
     return None
 
 
@@ -64,9 +88,13 @@ def find_vm(fleet, vm, max_age=None):
             continue
         (running if domain["active"] else stopped).append((host, domain))
     if len(running) > 1:
+        names = [h for h, _ in running]
+        if same_machine(fleet, names):
+            raise PolicyInputError("vm %s is running on %s, which are one machine under several inventory names (same "
+                                   "machine_id or boot_id): name the machine once in the inventory" % (vm, ", ".join(names)))
         raise PolicyInputError(
             "vm %s is running on %d hosts: %s. That is a split-brain signal (the same VM started twice, or a migration "
-            "that did not finish): resolve it before migrating" % (vm, len(running), ", ".join(h for h, _ in running)))
+            "that did not finish): resolve it before migrating" % (vm, len(running), ", ".join(names)))
     if not running:
         detail = []
         if stopped:
@@ -79,10 +107,7 @@ def find_vm(fleet, vm, max_age=None):
     stale = freshness_problem(fleet.facts(host)[0], max_age, datetime.datetime.now(datetime.timezone.utc))
     if stale:
         raise PolicyInputError("vm %s runs on %s, whose facts are stale: %s" % (vm, host, stale))
-    if domain.get("vfs") is None:
-        raise PolicyInputError("vm %s on %s: which of its PCI devices are vendor-VFIO VFs is unknown (the vendor_vfio "
-                               "subset was not gathered there), so all its devices cannot be named" % (vm, host))
-    devices = list(domain["mdevs"]) + list(domain["vfs"])
-    if not devices:
-        raise PolicyInputError("vm %s on %s holds no mdev and no vendor-VFIO VF: there is nothing to gate" % (vm, host))
-    return host, devices
+    problem = devices_problem(vm, host, domain)
+    if problem:
+        raise PolicyInputError(problem)
+    return host, list(domain["mdevs"]) + list(domain["vfs"])

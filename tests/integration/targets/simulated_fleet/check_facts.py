@@ -61,11 +61,12 @@ def expected_facts(host, spec):
         domains[name] = {"uuid": domain_uuid_of(host, name, domain), "state": {"shutoff": "shut off"}.get(state, state),
                          "active": state != "shutoff", "persistent": domain.get("persistent", True),
                          "mdevs": [d for d in listed if ":" not in d],   # a PCI address has colons
-                         "vfs": [d for d in listed if d in vfs]}
+                         "vfs": [d for d in listed if d in vfs], "other_hostdevs": []}
         if state != "shutoff":
             holder.update((d, name) for d in listed)
     definitions = dict((u, {"parent": d["parent"], "type_id": d["type"], "start": d.get("start", "manual"),
-                            "active": u in devices, "attrs": d.get("attrs", []), "error": None})
+                            "active": u in devices and (devices[u]["parent"], devices[u]["type"]) == (d["parent"], d["type"]),
+                            "attrs": d.get("attrs", []), "error": None})
                        for u, d in (spec.get("defined") or {}).items())
     return {
         "schema_version": 2,

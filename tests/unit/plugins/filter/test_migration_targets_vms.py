@@ -209,3 +209,44 @@ def test_vm_location_with_fresh_facts_ignores_the_cache_of_hosts_that_did_not_an
     with pytest.raises(AnsibleFilterError) as exc:
         vm_location(data, "web01", fresh_facts="gathered")
     assert "VMs unknown on src (facts were not gathered in this run" in str(exc.value)
+
+
+# -- what the review found: each case that lied, beside its control -----------------------------
+
+def test_vm_holding_other_host_devices_is_an_error_naming_them():
+    data = fleet(t=target_host())
+    data["src"]["ansible_facts"]["mdev"]["domains"]["web01"]["other_hostdevs"] = ["hostdev usb"]
+    assert "neither mdevs nor vendor-VFIO VFs of the host (hostdev usb)" in fails(data, vm="web01")
+
+
+def test_host_whose_libvirt_was_read_in_part_has_unknown_vms():
+    partial = with_vms(target_host())
+    partial["libvirt"]["error"] = "virsh could not read domain u-9: failed to get domain"
+    data = fleet(t=partial)
+    # the VM is found on src; the partly read host is not assumed to be empty...
+    assert by_vm(data)["t"]["selected"]
+    # ...and a VM only that host could hold is not found there
+    assert "t (libvirt was read only in part" in fails(data, vm="db02")
+
+
+def test_one_machine_under_two_names_is_named_as_such():
+    src = with_vms(source_host(), web01=(True, [SRC_UUID]))
+    alias = dict(src)
+    assert "one machine under several inventory names" in fails(hostvars(src=src, alias=alias), vm="web01")
+
+
+@pytest.mark.parametrize("breakage", ["no_domains", "int_key", "available_string", "persistent_dict", "defined_int_key"])
+def test_malformed_vm_facts_make_the_host_unknown_never_a_traceback(breakage):
+    broken = with_definitions(with_vms(target_host(), db01=(True, [])), a=(PARENT, TYPE, "auto", False))
+    if breakage == "no_domains":
+        del broken["domains"]
+    elif breakage == "int_key":
+        broken["domains"][1234] = broken["domains"].pop("db01")
+    elif breakage == "available_string":
+        broken["libvirt"]["available"] = "no"
+    elif breakage == "persistent_dict":
+        broken["domains"]["db01"]["persistent"] = {}
+    else:
+        broken["defined"][7] = broken["defined"].popitem()[1]
+    assert verdict(by_vm(fleet(t=broken))["t"]) == ("unknown", "unknown")
+    assert "VMs unknown on t (malformed mdev facts)" in fails(fleet(t=broken), vm="db02")

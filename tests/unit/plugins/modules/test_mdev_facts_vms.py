@@ -39,7 +39,7 @@ def virsh():
     require(["virsh"], fuse=False)
 
 
-def domain(name, uuid, mdevs=(), pci=(), runstate=None, transient=False):
+def domain(name, uuid, mdevs=(), pci=(), runstate=None, transient=False, extra_devices=""):
     hostdev = "".join(
         "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='%s'/></source></hostdev>" % u
         for u in mdevs)
@@ -51,7 +51,8 @@ def domain(name, uuid, mdevs=(), pci=(), runstate=None, transient=False):
     extra = "<test:runstate>%d</test:runstate>" % runstate if runstate else ""
     extra += "<test:transient/>" if transient else ""
     return ("<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'><name>%s</name><uuid>%s</uuid>"
-            "<memory>65536</memory><os><type>hvm</type></os>%s<devices>%s</devices></domain>" % (name, uuid, extra, hostdev))
+            "<memory>65536</memory><os><type>hvm</type></os>%s<devices>%s%s</devices></domain>"
+            % (name, uuid, extra, hostdev, extra_devices))
 
 
 def host_with_vms(tmp_path, domains_xml, definitions=None):
@@ -85,22 +86,32 @@ def facts_of(root, uri, **args):
 # -- libvirt ------------------------------------------------------------------------------------
 
 def test_vms_and_their_devices_through_the_real_virsh(tmp_path, virsh):
+    usb = "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev>"
+    nic = ("<interface type='hostdev'><source><address type='pci' domain='0x0000' bus='0x5e' slot='0x02' "
+           "function='0x1'/></source></interface>")
     root, uri = host_with_vms(tmp_path, [
-        domain("web01", "6695eb01-f6a4-8304-79aa-97f2502e193f", mdevs=[UUID1.upper()], pci=[VF, "0000:02:00.0"]),
+        domain("web01", "6695eb01-f6a4-8304-79aa-97f2502e193f", mdevs=[UUID1.upper()], pci=[VF]),
+        domain("gpu-and-more", "6695eb01-f6a4-8304-79aa-97f2502e1943", mdevs=[UUID2], pci=[VF, "0000:02:00.0"],
+               extra_devices=usb + nic),
         domain("db 02", "6695eb01-f6a4-8304-79aa-97f2502e1940", runstate=3),
-        domain("old", "6695eb01-f6a4-8304-79aa-97f2502e1941", mdevs=[UUID2], runstate=5),
+        domain("old", "6695eb01-f6a4-8304-79aa-97f2502e1941", mdevs=[UUID1], runstate=5),
         domain("scratch", "6695eb01-f6a4-8304-79aa-97f2502e1942", transient=True),
     ])
     facts = facts_of(root, uri)
     assert facts["libvirt"] == {"uri": uri, "available": True, "error": None}
     assert facts["domains"]["web01"] == {
         "uuid": "6695eb01-f6a4-8304-79aa-97f2502e193f", "state": "running", "active": True, "persistent": True,
-        "mdevs": [UUID1], "vfs": [VF]}     # 0000:02:00.0 is a PCI device, not one of this host's VFs
+        "mdevs": [UUID1], "vfs": [VF], "other_hostdevs": []}
+    # Nothing the VM holds goes unseen: a PCI device that is not one of this host's VFs, a USB
+    # device, an SR-IOV NIC given as <interface type='hostdev'>.
+    assert facts["domains"]["gpu-and-more"]["other_hostdevs"] == [
+        "pci 0000:02:00.0 (not a vendor-VFIO VF of this host)", "pci 0000:5e:02.1 (not a vendor-VFIO VF of this host)",
+        "hostdev usb"]
     assert facts["domains"]["db 02"]["state"] == "paused" and facts["domains"]["db 02"]["active"] is True
     assert facts["domains"]["old"]["active"] is False and facts["domains"]["old"]["state"] == "shut off"
     assert facts["domains"]["scratch"]["persistent"] is False
     # A shut-off VM's definition does not hold its device: only running (or paused) VMs do.
-    assert facts["devices"][UUID1]["domain"] == "web01" and facts["devices"][UUID2]["domain"] is None
+    assert facts["devices"][UUID1]["domain"] == "web01" and facts["devices"][UUID2]["domain"] == "gpu-and-more"
     assert facts["errors"] == []
 
 
@@ -163,10 +174,39 @@ def test_malformed_domain_xml_is_recorded_for_that_domain_only():
     reader = LibvirtReader("test:///x", "/usr/bin/virsh", run)
     libvirt, domains = reader.read([])
     assert list(domains) == ["a"] and domains["a"]["mdevs"] == [UUID1]
-    assert [e["errno"] for e in reader.errors] == ["EINVAL"] and "domain b (u-2)" in reader.errors[0]["message"]
+    assert [e["errno"] for e in reader.errors] == ["EINVAL"] and "domain u-2" in reader.errors[0]["message"]
     assert libvirt["available"] is True and "does not parse" in libvirt["error"]
     # Two virsh runs whatever the number of VMs, each read-only.
     assert len(calls) == 2 and all(call[1] == "-r" for call in calls)
+
+
+def test_many_domains_are_read_in_chunks_below_the_argument_limit():
+    uuids = ["6695eb01-f6a4-8304-79aa-%012x" % n for n in range(450)]
+    xml = "<domain><name>vm-%s</name></domain>"
+    info = "Id: 1\nName: x\nUUID: %s\nState: running\nPersistent: yes\n"
+
+    def batch(marker, command):
+        asked = [part.split()[1] for part in command.split(" ; ") if part.startswith("dumpxml")]
+        return 0, "".join(info % u + marker + xml % u + marker for u in asked), ""
+    calls = []
+
+    def run(args, environ_update=None):
+        calls.append(args)
+        if args[-1].startswith("list"):
+            return 0, "\n".join(uuids) + "\n", ""
+        return batch(args[-1].split(" ; ")[1].split(" ", 1)[1], args[-1])
+    libvirt, domains = LibvirtReader("test:///x", "/usr/bin/virsh", run).read([])
+    assert len(domains) == 450 and libvirt["error"] is None
+    assert len(calls) == 1 + 3 and max(len(call[-1]) for call in calls) < 128 * 1024
+
+
+def test_name_comes_from_the_xml_not_from_dominfo():
+    run, _ = fake_virsh({
+        "list": (0, "u-1\n", ""),
+        "batch": lambda m: (0, "Id: 1\nName: web01\nState: running\nPersistent: yes\n" + m
+                            + "<domain><name>  web01</name></domain>" + m, ""),
+    })
+    assert list(LibvirtReader("test:///x", "/usr/bin/virsh", run).read([])[1]) == ["  web01"]
 
 
 def test_domain_gone_between_list_and_read_is_recorded():
@@ -194,12 +234,13 @@ def test_definitions_with_start_active_and_attrs(tmp_path):
     })
     facts = facts_of(root, uri)
     assert facts["mdevctl"] == {"config_dir": root + "/etc/mdevctl.d", "available": True, "error": None,
-                                "unreadable_parents": []}
+                                "unreadable_parents": [], "duplicates": []}
     assert facts["defined"] == {
         UUID1: {"parent": PARENT, "type_id": "nvidia-222", "start": "auto", "active": True, "attrs": [], "error": None},
         UUID3: {"parent": PARENT, "type_id": "nvidia-222", "start": "auto", "active": False,
                 "attrs": [{"foo": "bar"}], "error": None},
-        UUID2: {"parent": "0000:3c:00.0", "type_id": "nvidia-223", "start": "manual", "active": True, "attrs": [],
+        # UUID2 exists, but on another parent with another type: not this definition, as mdevctl sees it
+        UUID2: {"parent": "0000:3c:00.0", "type_id": "nvidia-223", "start": "manual", "active": False, "attrs": [],
                 "error": None},
     }
     assert facts["errors"] == []
@@ -217,10 +258,26 @@ def test_unreadable_definition_keeps_its_entry_with_the_errno(tmp_path, content,
     root, uri = host_with_vms(tmp_path, [], {"%s/%s" % (PARENT, UUID3): content,
                                              "%s/%s" % (PARENT, UUID1): definition()})
     facts = facts_of(root, uri)
-    assert facts["defined"][UUID3] == {"parent": PARENT, "type_id": None, "start": None, "active": False,
+    assert facts["defined"][UUID3] == {"parent": PARENT, "type_id": None, "start": None, "active": None,
                                        "attrs": None, "error": errno_}
     assert facts["defined"][UUID1]["type_id"] == "nvidia-222"
     assert [(e["path"].rsplit("/", 1)[1], e["errno"]) for e in facts["errors"]] == [(UUID3, errno_)]
+
+
+@pytest.mark.parametrize("name", [UUID3.replace("-", ""), "{%s}" % UUID3, "urn:uuid:%s" % UUID3, UUID3.upper()])
+def test_every_file_name_mdevctl_reads_as_a_uuid_is_a_definition(tmp_path, name):
+    root, uri = host_with_vms(tmp_path, [], {"%s/%s" % (PARENT, name): definition(start="auto")})
+    facts = facts_of(root, uri)
+    assert list(facts["defined"]) == [UUID3] and facts["defined"][UUID3]["start"] == "auto"
+
+
+def test_one_uuid_under_two_parents_keeps_both(tmp_path):
+    root, uri = host_with_vms(tmp_path, [], {"%s/%s" % (PARENT, UUID3): definition(start="auto"),
+                                             "0000:5e:00.0/%s" % UUID3: definition(start="manual")})
+    facts = facts_of(root, uri)
+    assert facts["defined"][UUID3]["parent"] == PARENT and facts["defined"][UUID3]["start"] == "auto"
+    assert [(d["uuid"], d["parent"], d["start"]) for d in facts["mdevctl"]["duplicates"]] == [
+        (UUID3, "0000:5e:00.0", "manual")]
 
 
 def test_no_configuration_directory_means_no_definitions(tmp_path):

@@ -143,3 +143,31 @@ def test_rendered_report_names_the_stranded_vm_and_each_domain_vms(fmt):
     page = render(report, fmt)
     assert "VMs that cannot be evacuated" in page and "cad01" in page and "web01@src" in page
     assert "VMs without target" in page
+
+
+def test_vm_running_on_two_hosts_is_not_called_evacuable_twice():
+    fleet = {"src": with_vms(source_host(), web01=(True, [SRC_UUID])), "t": with_vms(target_host(), web01=(True, [])),
+             "u": target_host()}
+    report = build_report(fleet)
+    assert [(v["host"], v["evacuable"]) for v in report["vms"] if v["vm"] == "web01"] == [("src", None)]
+    assert "split-brain" in vm_of(report, "web01")["reasons"][0]
+
+
+def test_vm_with_other_host_devices_is_undecided_with_why():
+    src = with_vms(source_host(), web01=(True, [SRC_UUID]))
+    src["domains"]["web01"]["other_hostdevs"] = ["pci 0000:02:00.0 (not a vendor-VFIO VF of this host)"]
+    report = build_report({"src": src, "t": with_vms(target_host())})
+    web01 = vm_of(report, "web01")
+    assert web01["evacuable"] is None and "pci 0000:02:00.0" in web01["reasons"][0]
+    assert report["summary"]["vms_undecided"] == 1
+
+
+def test_a_duplicate_definition_under_another_parent_reserves_there_too():
+    target = with_definitions(target_host(available=1), a=(PARENT2, TYPE, "manual", False))
+    target["mdevctl"]["duplicates"] = [{"uuid": "00000000-0000-4000-8000-000000000000", "parent": PARENT,
+                                        "type_id": TYPE, "start": "auto", "active": False, "attrs": [], "error": None}]
+    report = build_report({"t": target})
+    assert report["hosts"][0]["reserved"] == 1
+    from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import judge
+    record = judge(hostvars(src=with_vms(source_host(), web01=(True, [SRC_UUID])), t=target))
+    assert record["capacity"] == 0 and not record["selected"]
