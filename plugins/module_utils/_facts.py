@@ -244,8 +244,8 @@ def gather_facts(root=None, subset=None, parent_patterns=None, host_root="/", li
 
     ``host_root=None`` scans a sysfs tree alone: no identity files, the running kernel's release,
     no mdevctl definitions unless ``mdevctl_dir`` is given. The VMs are read from ``libvirt_uri``
-    with ``virsh`` (its path; None when it is not installed), run by ``run`` (as
-    AnsibleModule.run_command; default a plain subprocess).
+    with ``virsh`` (its path; None when it is not installed), run by ``run``
+    (AnsibleModule.run_command, or a callable with its signature and result).
     """
     if root is None:
         root = default_sysfs_root(host_root)

@@ -17,7 +17,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import subprocess
 import uuid as uuidlib
 from xml.etree import ElementTree
 
@@ -28,17 +27,6 @@ DEFAULT_URI = "qemu:///system"
 DOMAINS_PER_RUN = 200
 # Parsing virsh's words (dominfo's keys, state names) needs its untranslated output.
 VIRSH_ENV = {"LC_ALL": "C", "LANG": "C"}
-
-
-def subprocess_run(args, environ_update=None):
-    """``(rc, stdout, stderr)`` of ``args`` (no shell), as AnsibleModule.run_command returns them."""
-    import os
-    env = dict(os.environ, **(environ_update or {}))
-    try:
-        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, check=False)
-    except OSError as exc:
-        return 127, "", str(exc)
-    return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
 
 
 def pci_address(address):
@@ -92,12 +80,13 @@ def dominfo(text):
 
 
 class LibvirtReader:
-    """One read of the domains at ``uri`` with ``virsh`` (its path, None when not installed)."""
+    """One read of the domains at ``uri`` with ``virsh`` (its path, None when not installed), run
+    by ``run`` (``AnsibleModule.run_command`` or a callable with its signature and result)."""
 
-    def __init__(self, uri, virsh, run=None):
+    def __init__(self, uri, virsh, run):
         self.uri = uri
         self.virsh = virsh
-        self.run = run or subprocess_run
+        self.run = run
         self.errors = []
 
     def _fail(self, errno_, message):

@@ -33,7 +33,7 @@ options:
       - Which parts to gather. V(all) or any of V(types), V(devices), V(versions), V(pci), V(vendor_vfio),
         V(libvirt), V(mdevctl); prefix a name with V(!) to leave it out (V(!vendor_vfio) gathers everything else).
       - V(libvirt) reads the host's VMs (domains) and the mdevs and VFs each holds, through C(virsh -r) (read-only)
-        at O(libvirt_uri). It is never fatal: without C(virsh) or a connection, RV(ansible_facts.mdev.libvirt.error)
+        at O(libvirt_uri). It is never fatal - without C(virsh) or a connection, RV(ansible_facts.mdev.libvirt.error)
         says why and the other facts stand.
       - V(mdevctl) reads mdevctl's persistent definitions from O(mdevctl_config_dir).
       - V(!all) gathers none of them (V([!all, types]) only types); a list of negations of names only, such as
@@ -286,7 +286,7 @@ ansible_facts:
               description:
                 - Name of the running (or paused) VM that holds the device, null when none does.
                 - Present only when the V(libvirt) subset was gathered and RV(ansible_facts.mdev.libvirt.available) is
-                  true: without it, which VM holds a device is unknown.
+                  true; without it, which VM holds a device is unknown.
               type: str
               sample: web01
         vendor_vfio:
@@ -375,7 +375,7 @@ ansible_facts:
           description:
             - mdevctl's persistent definitions, keyed by UUID (file names in every form mdevctl reads - hyphenated,
               32 digits, braced, C(urn:uuid:) - are given hyphenated, in lower case). A definition with C(start) V(auto) that is not active is
-              created at the next boot: it reserves an instance of its type on its parent.
+              created at the next boot, so it reserves an instance of its type on its parent.
             - A device in RV(ansible_facts.mdev.devices) without a definition is transient (gone at reboot).
           type: dict
           returned: always

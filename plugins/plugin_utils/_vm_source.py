@@ -88,7 +88,7 @@ def find_vm(fleet, vm, max_age=None):
             continue
         (running if domain["active"] else stopped).append((host, domain))
     if len(running) > 1:
-        names = [h for h, _ in running]
+        names = [host for host, _domain in running]
         if same_machine(fleet, names):
             raise PolicyInputError("vm %s is running on %s, which are one machine under several inventory names (same "
                                    "machine_id or boot_id): name the machine once in the inventory" % (vm, ", ".join(names)))
@@ -98,7 +98,7 @@ def find_vm(fleet, vm, max_age=None):
     if not running:
         detail = []
         if stopped:
-            detail.append("defined but not running on %s" % _hosts([h for h, _ in stopped]))
+            detail.append("defined but not running on %s" % _hosts([host for host, _domain in stopped]))
         if unknown:
             detail.append("VMs unknown on %s" % _hosts(unknown))
         raise PolicyInputError("vm %s is not running on any host whose VMs are known%s" % (

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -21,6 +22,13 @@ if TOOLS not in sys.path:
     sys.path.insert(0, TOOLS)
 
 yaml = pytest.importorskip("yaml")
+
+
+def run_command(args, environ_update=None):
+    """``(rc, stdout, stderr)`` of ``args``, as AnsibleModule.run_command gives them (for gather_facts)."""
+    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
+                          env=dict(os.environ, **(environ_update or {})))
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
 
 
 def fuse_available():

@@ -22,6 +22,7 @@ from ansible_collections.vfio.mdev_migration.tests.unit.plugins.simulator import
     TOOLS,
     mounted_fleet,
     needs_fuse,
+    run_command,
     yaml,
 )
 
@@ -46,7 +47,7 @@ def facts_of(host_root):
     """mdev_facts of a host root, its VMs read from the host's own libvirt node file (as the
     inventory's libvirt_uri gives it), not from the machine's libvirt."""
     from mdev_sim.cli import libvirt_uri   # pylint: disable=import-error
-    return gather_facts(host_root=host_root, libvirt_uri=libvirt_uri(host_root, "served"), virsh=shutil.which("virsh"))
+    return gather_facts(host_root=host_root, libvirt_uri=libvirt_uri(host_root, "served"), virsh=shutil.which("virsh"), run=run_command)
 
 
 def cat(path):

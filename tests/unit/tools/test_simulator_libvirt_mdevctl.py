@@ -28,6 +28,7 @@ from ansible_collections.vfio.mdev_migration.tests.unit.plugins.simulator import
     TOOLS,
     mounted_fleet,
     require,
+    run_command,
     yaml,
 )
 
@@ -283,7 +284,7 @@ def test_mdev_facts_reads_the_example_fleets_vms_and_definitions(tmp_path, virsh
     hosts = dict((h, FLEET[h]) for h in ("gpu-a1", "gpu-a4", "gpu-h1"))
     with mounted_fleet(tmp_path, hosts) as fleet:
         served = uris(tmp_path, fleet.directory)
-        facts = dict((h, gather_facts(host_root=fleet.host_root(h), libvirt_uri=served[h], virsh=shutil.which("virsh")))
+        facts = dict((h, gather_facts(host_root=fleet.host_root(h), libvirt_uri=served[h], virsh=shutil.which("virsh"), run=run_command))
                      for h in hosts)
     assert all(f["errors"] == [] and f["libvirt"]["available"] for f in facts.values())
     a1, a4, h1 = facts["gpu-a1"], facts["gpu-a4"], facts["gpu-h1"]

@@ -32,7 +32,6 @@ VF = "0000:41:00.4"
 PARENT = "0000:3b:00.0"
 
 
-
 @pytest.fixture
 def virsh():
     """These tests read VMs through the real virsh: missing, it is a failure unless skips are allowed."""
@@ -137,7 +136,7 @@ def test_missing_virsh_is_recorded_and_the_rest_stands(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("uri", ["qemu+unix:///system?socket=/nonexistent/libvirt-sock-ro", "test:///nonexistent.xml"])
 def test_refused_connection_is_recorded(tmp_path, uri, virsh):
-    root, _ = host_with_vms(tmp_path, [])
+    root = host_with_vms(tmp_path, [])[0]
     facts = facts_of(root, uri)
     assert facts["libvirt"]["available"] is False and uri in facts["libvirt"]["error"]
     assert [(e["path"], e["errno"]) for e in facts["errors"]] == [(uri, "ECONNREFUSED")]
@@ -201,16 +200,16 @@ def test_many_domains_are_read_in_chunks_below_the_argument_limit():
 
 
 def test_name_comes_from_the_xml_not_from_dominfo():
-    run, _ = fake_virsh({
+    run = fake_virsh({
         "list": (0, "u-1\n", ""),
         "batch": lambda m: (0, "Id: 1\nName: web01\nState: running\nPersistent: yes\n" + m
                             + "<domain><name>  web01</name></domain>" + m, ""),
-    })
+    })[0]
     assert list(LibvirtReader("test:///x", "/usr/bin/virsh", run).read([])[1]) == ["  web01"]
 
 
 def test_domain_gone_between_list_and_read_is_recorded():
-    run, _ = fake_virsh({"list": (0, "u-1\n", ""), "batch": lambda m: (0, m + m, "error: failed to get domain 'u-1'\n")})
+    run = fake_virsh({"list": (0, "u-1\n", ""), "batch": lambda m: (0, m + m, "error: failed to get domain 'u-1'\n")})[0]
     reader = LibvirtReader("test:///x", "/usr/bin/virsh", run)
     libvirt, domains = reader.read(None)
     assert domains == {} and reader.errors[0]["errno"] == "EIO" and "failed to get domain" in libvirt["error"]
