@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 import yaml
 
-from .lifecycle import MDEVCTL_ROOT, Lifecycle
+from .lifecycle import Lifecycle
 
 FLEET_FORMAT = 1
 SYS = "sys"                 # the sysfs tree inside each host root
