@@ -152,7 +152,7 @@ class Sysfs:
             return None, self._outside(path, real)
         return real[len(self._prefix):] if real != self.root else ".", None
 
-    def _open(self, relpath, flags, follow=True):
+    def _open(self, relpath, flags, follow=True, mode=0o644):
         """Open an attribute whose resolved path stays inside the root: ``(fd, None)``.
 
         Fast path: the directory is resolved once and cached, and the attribute itself is opened
@@ -167,7 +167,7 @@ class Sysfs:
             if not self._inside(real_head):
                 return None, self._outside(shown, real_head)
             try:
-                return os.open(real_head + "/" + tail, flags | _O_NOFOLLOW), None
+                return os.open(real_head + "/" + tail, flags | _O_NOFOLLOW, mode), None
             except OSError as exc:
                 if exc.errno != errno.ELOOP:
                     raise
@@ -179,7 +179,7 @@ class Sysfs:
         shown, real = self._real(relpath)
         if not self._inside(real):
             return None, self._outside(shown, real)
-        return os.open(real, flags), None
+        return os.open(real, flags, mode), None
 
     def exists(self, relpath):
         """True when the entry exists (a dangling link counts as absent)."""
@@ -272,18 +272,20 @@ class Sysfs:
         return None, SysfsError(self.abspath(relpath), ENOTINT, "value %r is not %s decimal integer"
                                 % (text[:64], "a" if signed else "an unsigned"))
 
-    def write_once(self, relpath, data):
+    def write_once(self, relpath, data, create=False):
         """Write ``data`` (bytes) with exactly one unbuffered ``write(2)``.
 
         The descriptor is opened write-only without ``O_CREAT`` or ``O_TRUNC`` (sysfs has
         neither) and with ``O_NOFOLLOW``: an attribute that is a symbolic link is refused
         (``ELOOP``) and nothing is written, even when the link stays inside the root. Nothing is
-        retried: the kernel's answer to this one call is the result.
+        retried: the kernel's answer to this one call is the result. With ``create`` (a file of
+        a configuration directory, not sysfs) the file is created (mode 0644) or truncated.
         Returns ``(bytes_written, None)`` or ``(None, SysfsError)``.
         """
         shown = self.abspath(relpath)
+        flags = os.O_WRONLY | _O_CLOEXEC | ((os.O_CREAT | os.O_TRUNC) if create else 0)
         try:
-            fd, err = self._open(relpath, os.O_WRONLY | _O_CLOEXEC, follow=False)
+            fd, err = self._open(relpath, flags, follow=False)
         except OSError as exc:
             return None, SysfsError.from_oserror(shown, exc)
         if fd is None:
@@ -294,3 +296,25 @@ class Sysfs:
             return None, SysfsError.from_oserror(shown, exc)
         finally:
             _close(fd)
+
+    def _entry_op(self, relpath, operation):
+        """``operation(path)`` on an entry whose directory resolves inside the root; the entry
+        itself is not followed. Returns ``(True, None)`` or ``(None, SysfsError)``."""
+        shown = self.abspath(relpath)
+        head, tail = os.path.split(shown)
+        real_head = self._real_dir(head)
+        if tail in ("", ".", "..") or not self._inside(real_head):
+            return None, self._outside(shown, real_head)
+        try:
+            operation(real_head + "/" + tail)
+        except OSError as exc:
+            return None, SysfsError.from_oserror(shown, exc)
+        return True, None
+
+    def mkdir(self, relpath):
+        """Create one directory (mode 0755) of a configuration directory."""
+        return self._entry_op(relpath, lambda path: os.mkdir(path, 0o755))
+
+    def unlink(self, relpath):
+        """Remove one file of a configuration directory (a link is removed, never followed)."""
+        return self._entry_op(relpath, os.unlink)

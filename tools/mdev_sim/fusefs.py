@@ -69,13 +69,46 @@ class FuseOps(mfusepy.Operations):
         return self._call(self.model.read, path, size, offset)
 
     def write(self, path, data, offset, fh):
-        return self._call(self.model.write, path, data, self._uid())
+        return self._call(self.model.write, path, data, self._uid(), offset)
 
     def truncate(self, path, length, fh=None):
-        # The shell's "echo x > attr" opens with O_TRUNC; sysfs ignores the truncation.
+        # The shell's "echo x > attr" opens with O_TRUNC; sysfs ignores the truncation. A file of
+        # etc/mdevctl.d is truncated.
         entry = self._call(self.model.lookup, path)
         if not isinstance(entry, Attr) or entry.on_write is None or self._uid() != 0:
             raise mfusepy.FuseOSError(errno.EACCES)
+        self._call(self.model.truncate, path, length, self._uid())
+        return 0
+
+    # Only etc/mdevctl.d takes new files and directories (root only), as mdevctl define writes them.
+
+    def create(self, path, mode, fi=None):
+        self._call(self.model.create_file, path, self._uid())
+        return 0
+
+    def mkdir(self, path, mode):
+        self._call(self.model.make_dir, path, self._uid())
+        return 0
+
+    def unlink(self, path):
+        self._call(self.model.unlink, path, self._uid())
+        return 0
+
+    def rmdir(self, path):
+        self._call(self.model.rmdir, path, self._uid())
+        return 0
+
+    def chmod(self, path, mode):
+        # The modes are the kernel's (sysfs) and root's (etc/mdevctl.d); a chmod changes nothing.
+        self._call(self.model.lookup, path)
+        return 0
+
+    def chown(self, path, uid, gid):
+        self._call(self.model.lookup, path)
+        return 0
+
+    def utimens(self, path, times=None):
+        self._call(self.model.lookup, path)
         return 0
 
     def statfs(self, path):

@@ -20,6 +20,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 import yaml
 
+from .lifecycle import Lifecycle
+
 FLEET_FORMAT = 1
 SYS = "sys"                 # the sysfs tree inside each host root
 PCI_ROOT = "devices/pci0000:00"
@@ -28,7 +30,6 @@ MAX_VERSION_BYTES = 4096
 OPS = ("getattr", "readdir", "readlink", "open", "read", "write", "any")
 # Files of the host root outside sysfs that libvirt and mdevctl read.
 LIBVIRT_NODE_FILE = "etc/libvirt/mdev-sim.xml"
-MDEVCTL_ROOT = "etc/mdevctl.d"
 # libvirt's test driver reads runstate and transient only in exactly this namespace.
 LIBVIRT_TEST_NS = "http://libvirt.org/schemas/domain/test/1.0"
 RUNSTATES = {"running": 1, "paused": 3, "shutoff": 5}     # virDomainState numbers
@@ -133,7 +134,7 @@ def _pci_files(ident, numa_node):
     return files
 
 
-class HostModel:
+class HostModel(Lifecycle):
     """The sysfs tree of one simulated host, with the kernel's semantics and injected faults."""
 
     def __init__(self, name, spec, write_log=None, fleet=None):
@@ -151,6 +152,7 @@ class HostModel:
         self.state = {}         # (parent, type) -> {"available": int, "devices": [uuid]}
         self.devices = {}       # uuid -> {"parent", "type", "migration"}
         self._init_state()
+        self._init_mdevctl()
         self.build()
         for fault in self.faults:
             # Faults may name a path through links (class/mdev_bus/...); FUSE sees only the
@@ -264,7 +266,7 @@ class HostModel:
         if t.get("description") is not None:
             self._add_file("%s/description" % tdir, Attr(t["description"]))
         self._add_file("%s/device_api" % tdir, Attr(t.get("device_api", "vfio-pci")))
-        self._add_file("%s/available_instances" % tdir, Attr(lambda s=state: str(s["available"])))
+        self._add_file("%s/available_instances" % tdir, Attr(lambda p=pname, k=tid: str(self.available(p, k))))
         self._add_file("%s/create" % tdir, Attr(None, mode=0o200, on_write=lambda d, p=pname, k=tid: self._create(p, k, d)))
         self._add_dir("%s/devices" % tdir)
         self._version_attr(tdir, t.get("migration"))
@@ -273,7 +275,7 @@ class HostModel:
             self._add_link("%s/devices/%s" % (tdir, uuid), ddir)
             self._add_link("bus/mdev/devices/%s" % uuid, ddir)
             self._add_link("%s/mdev_type" % ddir, tdir)
-            self._add_file("%s/remove" % ddir, Attr(None, mode=0o200, on_write=len))
+            self._add_file("%s/remove" % ddir, Attr(None, mode=0o200, on_write=lambda d, u=uuid: self._remove(u, d)))
             self._version_attr(ddir, self.devices[uuid].get("migration"))
 
     def _version_attr(self, where, mig):
@@ -338,35 +340,7 @@ class HostModel:
             document = document[:len(document) // 2]
         self._add_host_file(LIBVIRT_NODE_FILE, Attr(document, exact_size=True))
 
-    def _build_mdevctl(self):
-        """mdevctl's persistent definitions: <parent>/<uuid> files, and the script directories
-        without which mdevctl refuses to run."""
-        self._host_dir("%s/scripts.d/callouts" % MDEVCTL_ROOT)
-        self._host_dir("%s/scripts.d/notifiers" % MDEVCTL_ROOT)
-        for uuid, definition in (self.spec.get("defined") or {}).items():
-            path = "%s/%s/%s" % (MDEVCTL_ROOT, definition["parent"], uuid)
-            self._add_host_file(path, Attr(mdevctl_definition_json(definition), exact_size=True))
-
     # -- kernel semantics ------------------------------------------------------------------
-
-    def _create(self, pname, tid, data):
-        if len(data) not in (36, 37):
-            raise _err(errno.EINVAL)
-        try:
-            uuid = str(uuidlib.UUID(data.decode("ascii").strip()))
-        except (ValueError, UnicodeDecodeError):
-            raise _err(errno.EINVAL)
-        with self.lock:
-            state = self.state[(pname, tid)]
-            if uuid in self.devices:
-                raise _err(errno.EEXIST)
-            if state["available"] <= 0:
-                raise _err(errno.EUSERS)
-            state["available"] -= 1
-            state["devices"].append(uuid)
-            self.devices[uuid] = {"parent": pname, "type": tid, "migration": None}
-            self.build()
-        return len(data)
 
     def canonical(self, path):
         """Resolve links in a tree path the way the kernel's path walk would."""
@@ -465,6 +439,8 @@ class HostModel:
         readable = entry.mode & 0o400 if uid == 0 else entry.mode & 0o004
         if accmode != os.O_WRONLY and not readable:
             raise _err(errno.EACCES)
+        if flags & os.O_TRUNC and accmode != os.O_RDONLY:
+            self.truncate(path, 0, uid)     # FUSE passes O_TRUNC here (atomic_o_trunc)
 
     def read(self, path, size, offset):
         path = path.strip("/")
@@ -473,7 +449,7 @@ class HostModel:
         data = fault.value if fault is not None and fault.value is not None else entry.content()
         return data[offset:offset + size]
 
-    def write(self, path, data, uid=0):
+    def write(self, path, data, uid=0, offset=0):
         path = path.strip("/")
         entry = self.lookup(path)
         if uid != 0:
@@ -483,7 +459,9 @@ class HostModel:
             fault = self._apply(path, "write")
             if entry.on_write is None:
                 raise _err(errno.EACCES)
-            written = entry.on_write(data)
+            # A file of etc/mdevctl.d is written where the offset says; a sysfs attribute takes
+            # each write whole.
+            written = entry.on_write(data, offset) if self.in_config(path) else entry.on_write(data)
             if fault is not None and fault.short_write is not None:
                 written = min(int(fault.short_write), written)
         except OSError as exc:
@@ -626,7 +604,7 @@ _MIGRATION = {"attribute": ("migration_version", "version", "none", None), "vers
               "accepts": ("list", _STR), "supported": _BOOL}
 _TYPE = {"name": _STR, "description": _STR, "device_api": _STR, "available_instances": "count",
          "migration": ("optional", _MIGRATION)}
-_PARENT = {"bus": ("pci", "virtual"), "class": _STR, "pci": _PCI, "driver": _STR, "driver_version": _STR,
+_PARENT = {"bus": ("pci", "virtual"), "homogeneous": _BOOL, "class": _STR, "pci": _PCI, "driver": _STR, "driver_version": _STR,
            "driver_in_tree": _BOOL, "numa_node": _INT, "types": ("map", ("optional", _TYPE))}
 _DEVICE = {"parent": _STR, "type": _STR, "migration": ("optional", _MIGRATION)}
 _VF = {"device_id": _HEX, "current_type": "count", "creatable_types": ("idmap", _STR)}

@@ -9,6 +9,8 @@ import yaml
 PLUGINS = [
     ("modules/mdev_facts.py", "gpu-a1"),
     ("modules/mdev_version_probe.py", "gpu-a2"),
+    # Creates a vGPU on gpu-a4 and removes it again: the later plays find the fleet as it was.
+    ("modules/mdev_device.py", "gpu-a4"),
     ("modules/fleet_audit_report.py", "localhost"),
     ("filter/migration_targets.py", "localhost"),
     ("filter/mdev_version_parse.py", "localhost"),
@@ -46,7 +48,8 @@ def main():
             # Examples that do not name host_root read the host's simulated tree; become runs as
             # root through su, which needs no sudo on the test machine.
             "module_defaults": {"vfio.mdev_migration.mdev_facts": {"host_root": "{{ host_root }}"},
-                                "vfio.mdev_migration.mdev_version_probe": {"host_root": "{{ host_root }}"}},
+                                "vfio.mdev_migration.mdev_version_probe": {"host_root": "{{ host_root }}"},
+                                "vfio.mdev_migration.mdev_device": {"host_root": "{{ host_root }}"}},
             "vars": {"ansible_become_method": "ansible.builtin.su"},
             "tasks": tasks,
         }
