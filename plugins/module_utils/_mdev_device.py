@@ -18,15 +18,19 @@ __metaclass__ = type
 
 import json
 import os
+import re
 
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import PRIVILEGE_ERRNOS
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._facts_mdevctl import (
     SCRIPTS_DIR,
     STARTS,
-    _UUID,
     definition_problem,
+    uuid_of_name,
 )
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._probe_input import is_sysfs_name
+
+# The form the kernel's create attribute takes (guid_parse): hyphenated, either case.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 BUS = "class/mdev_bus"
 DEVICES = "bus/mdev/devices"
@@ -100,8 +104,8 @@ def read_device(fs, uuid):
 
 
 def read_definitions(config, uuid):
-    """mdevctl's definitions of ``uuid``: ``[{parent, path, type_id, start, attrs}]`` (any case
-    of the file name). An unreadable or malformed one is a DeviceError: never overwritten."""
+    """mdevctl's definitions of ``uuid``: ``[{parent, path, type_id, start, attrs}]`` (any
+    spelling of the file name that mdevctl reads as that UUID). An unreadable or malformed one is a DeviceError: never overwritten."""
     if config is None:
         return []
     parents, err = config.listdir("")
@@ -116,8 +120,8 @@ def read_definitions(config, uuid):
         if err is not None:
             raise DeviceError("%s cannot be listed (%s %s); nothing written" % (err.path, err.errno, err.message))
         for name in names:
-            if name.lower() != uuid:
-                continue
+            if uuid_of_name(name) != uuid:
+                continue        # every spelling mdevctl reads as this UUID is its definition
             relpath = os.path.join(parent, name)
             text, err = config.read(relpath, follow=False)
             problem = "%s %s" % (err.errno, err.message) if err is not None else None
@@ -208,8 +212,8 @@ def plan(fs, config, want):
             for found in definitions:
                 if (type_id and found["type_id"] != type_id) or (parents and found["parent"] not in parents):
                     raise DeviceError("mdevctl defines %s with type %s on parent %s (%s), not the type or parent "
-                                      "given; nothing written" % (uuid, found["type_id"], found["parent"],
-                                                                 config.abspath(found["path"])))
+                                      "given; nothing written"
+                                      % (uuid, found["type_id"], found["parent"], config.abspath(found["path"])))
                 steps.append(("undefine", found["path"]))
             after["persisted"] = False
     return before, after, steps
