@@ -7,7 +7,7 @@
 
 Contract: ``DeviceJudge(fleet, context).records(source)`` is ``judge_device`` of ``source`` on
 every host of ``fleet`` (``{host: facts}``); sources that ``judge_device`` cannot tell apart
-(same ``_signature``) share one pass. ``fits`` is what ``migration_targets`` with
+(same ``signature_of``) share one pass. ``fits`` is what ``migration_targets`` with
 ``min_available=1`` would select; ``stranded_reasons`` says why a device goes nowhere.
 """
 
@@ -19,7 +19,7 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import COMPATIBLE
 
 
-def _signature(source):
+def signature_of(source):
     """Everything of a source that ``judge_device`` reads: sources with equal signatures are judged alike."""
     def frozen(value):
         if isinstance(value, dict):
@@ -48,7 +48,7 @@ class DeviceJudge:
 
     def records(self, source):
         """``{host: record}`` of ``source`` on every host (its own included)."""
-        signature = _signature(source)
+        signature = signature_of(source)
         if signature not in self._judged:
             self._judged[signature] = dict((h, dict(judge_device(source, h, self.fleet[h], self.context), host=h))
                                            for h in sorted(self.fleet))

@@ -161,11 +161,17 @@ def parent_results(source, host, facts, context):
 
 def judge_device(source, host, facts, context):
     """The host's record for one source device (host-level checks already passed)."""
+    return judge_device_parents(source, host, facts, context)[0]
+
+
+def judge_device_parents(source, host, facts, context):
+    """``(record, decisions)``: the host's record for one source device, and the decision of every
+    parent behind it (a plan places devices parent by parent)."""
     results, empty_reason = parent_results(source, host, facts, context)
     if results is None:
-        return _host_record(host, UNKNOWN, None, [empty_reason])
+        return _host_record(host, UNKNOWN, None, [empty_reason]), []
     if not results:
-        return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [empty_reason])
+        return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [empty_reason]), []
     fitting = _best(results)
     record = _host_record(host, fitting[0]["verdict"], fitting[0]["evidence"],
                           ["%s: %s" % (r["parent"], reason) for r in results for reason in r["reasons"]],
@@ -175,7 +181,7 @@ def judge_device(source, host, facts, context):
     record["reserved"] = {p: n for r in fitting for p, n in r.get("reserved", {}).items() if n}
     if source["kind"] == KIND_VENDOR_VFIO:
         record["free_vfs"] = [vf for r in fitting for vf in r.get("free_vfs", [])]
-    return record
+    return record, results
 
 
 def combine_devices(host, per_device, sources):
@@ -222,11 +228,12 @@ def match_host_vars(names, source_vars, target_vars, get):
     return verdict, reasons
 
 
-def judge_host(sources, host, facts, context, target_vars=None, get=None):
-    """The record of ``host`` for all ``sources`` (the devices of one VM)."""
+def judge_host(sources, host, facts, context, target_vars=None, get=None, judge=judge_device):
+    """The record of ``host`` for all ``sources`` (the devices of one VM); ``judge`` is
+    ``judge_device`` or a cache of it."""
     record = host_level_problem(sources, host, facts, context)
     if record is None:
-        record = combine_devices(host, [judge_device(s, host, facts, context) for s in sources], sources)
+        record = combine_devices(host, [judge(s, host, facts, context) for s in sources], sources)
     if context.match_vars and facts is not None:
         verdict, reasons = match_host_vars(context.match_vars, context.source_vars, target_vars, get)
         if verdict is not None and VERDICT_RANK[verdict] > VERDICT_RANK[record["verdict"]]:

@@ -39,6 +39,19 @@ def device_list(args, device):
               % (device,))
 
 
+def source_facts(args, fleet, host, max_age):
+    """The facts of the source host ``host``: present, and no older than ``max_age`` seconds."""
+    if host not in fleet:
+        args.fail("source_host %r is not in the inventory (or not in the input given to the filter)" % host)
+    facts, reason = fleet.facts(host)
+    if facts is None:
+        args.fail("source_host %s: %s" % (host, reason))
+    stale = freshness_problem(facts, max_age, datetime.datetime.now(datetime.timezone.utc))
+    if stale:
+        args.fail("source_host %s: stale facts: %s" % (host, stale))
+    return facts
+
+
 def build_sources(args, fleet, params):
     """``(sources, source_host)``: the source device(s) described by the arguments and their host."""
     if params.get("vm") is not None:
@@ -59,14 +72,7 @@ def build_sources(args, fleet, params):
             args.fail("source_host needs device (an mdev UUID, a vendor-VFIO VF address, or a list of them)")
         devices = device_list(args, params["device"])
         host = params["source_host"]
-        if host not in fleet:
-            args.fail("source_host %r is not in the inventory (or not in the input given to the filter)" % host)
-        facts, reason = fleet.facts(host)
-        if facts is None:
-            args.fail("source_host %s: %s" % (host, reason))
-        stale = freshness_problem(facts, params.get("max_age"), datetime.datetime.now(datetime.timezone.utc))
-        if stale:
-            args.fail("source_host %s: stale facts: %s" % (host, stale))
+        facts = source_facts(args, fleet, host, params.get("max_age"))
         try:
             return [_source.from_facts(facts, d, host) for d in devices], host
         except PolicyInputError as exc:
