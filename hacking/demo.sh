@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The demo: a simulated fleet of ten KVM hosts with vGPUs (no GPU needed), an audit report of
-# the fleet, and a gate decision for migrating one VM. Installs what it needs on a fresh machine.
+# The demo: a simulated fleet of KVM hosts with vGPUs (no GPU needed), an audit report of the
+# fleet, a gate decision for migrating one VM, and the evacuation plan of one host. Installs
+# what it needs on a fresh machine.
 set -euo pipefail
 # shellcheck source=hacking/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -39,7 +40,27 @@ ansible-playbook vfio.mdev_migration.gate -i "$SIM/inventory.yml" -e gate_vm=web
 status=${PIPESTATUS[0]}
 set -e
 
+log "Planning the evacuation of gpu-a1 (check mode: the plan only, nothing changed)"
+set +e
+ansible-playbook vfio.mdev_migration.evacuate -i "$SIM/inventory.yml" -e evacuate_host=gpu-a1 \
+  -e evacuate_targets=mdev_hosts --check > "$DEMO/evacuate.log"
+evacuate_status=$?
+set -e
+[ "$evacuate_status" -eq 0 ] || cat "$DEMO/evacuate.log"
+# Check mode writes no file: the plan is taken from what the play printed.
+rm -f "$DEMO/evacuation-gpu-a1.md"
+"$VENV/bin/python" - "$DEMO/evacuate.log" "$DEMO/evacuation-gpu-a1.md" <<'PY'
+import json, re, sys
+log = open(sys.argv[1]).read()
+found = re.search(r"TASK \[vfio\.mdev_migration\.evacuate : Show the plan\].*?=> (\{.*?\n\})", log, re.S)
+if found:
+    open(sys.argv[2], "w").write("\n".join(json.loads(found.group(1))["msg"]) + "\n")
+PY
+
 log "Result"
 echo "Audit report: $DEMO/report/mdev-audit.html (also .md and .json)"
 grep -o -E '"(VM web01 runs on|Migrate to) [^"]*"' "$DEMO/gate.log" | tr -d '"' || true
+echo
+cat "$DEMO/evacuation-gpu-a1.md" 2>/dev/null || echo "(no evacuation plan: see $DEMO/evacuate.log)"
+[ "$status" -ne 0 ] || status=$evacuate_status
 exit "$status"

@@ -161,6 +161,11 @@ _value:
           description: How many candidates could take it alone at the start of the plan.
           type: int
           sample: 2
+        kinds:
+          description: The kinds of its devices, V(mdev) and/or V(vendor_vfio).
+          type: list
+          elements: str
+          sample: [mdev]
         devices:
           description: Per device, C(device) (mdev UUID or VF address), C(kind) (V(mdev) or V(vendor_vfio)),
             C(type_id), C(source_parent), C(target_parent) (the parent, or GPU, planned on the target) and

@@ -328,7 +328,8 @@ def evacuation_plan(args, data, params):
         devices = [{"device": s["device"], "kind": s["kind"], "type_id": s["type_id"], "source_parent": s["parent"],
                     "target_parent": parent, "evidence": evidence} for s, (parent, evidence) in zip(vm.sources, choice)]
         placements.append({"vm": vm.name, "target": host, "evidence": _worst([d["evidence"] for d in devices]),
-                           "alternatives": vm.alternatives, "devices": devices})
+                           "alternatives": vm.alternatives, "kinds": sorted(set(d["kind"] for d in devices)),
+                           "devices": devices})
     return {"source_host": source_host, "strategy": params["strategy"],
             "order": [vm.name for vm in ordered],
             "placements": placements, "unplaced": unplaced, "capacity": planner.capacity_left(),
