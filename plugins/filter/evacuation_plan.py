@@ -17,7 +17,7 @@ description:
   - Places every VM of O(source_host) that holds mdevs or NVIDIA vendor-VFIO VFs on one target host, all its devices
     on that one host, from C(hostvars) or cached facts gathered by M(vfio.mdev_migration.mdev_facts) with the
     V(libvirt) subset. Offline, on the controller.
-  - A VM goes only to a host that M(vfio.mdev_migration.migration_targets#filter) would call V(compatible) for it (the
+  - A VM goes only to a host that P(vfio.mdev_migration.migration_targets#filter) would call V(compatible) for it (the
     same verdict rules, O(policy), O(probes), O(where), O(match_vars), mdevctl reservations and stale-fact checks); an
     V(unknown) host is never used.
   - Capacity is consumed as VMs are placed, so two VMs never count on the same free instance. The kernel reports free
@@ -64,7 +64,7 @@ options:
     choices: [spread, pack]
     default: spread
   policy:
-    description: How to decide without a probe result, as in M(vfio.mdev_migration.migration_targets#filter).
+    description: How to decide without a probe result, as in P(vfio.mdev_migration.migration_targets#filter).
     type: str
     choices: [auto, version, identity]
     default: auto
@@ -84,7 +84,7 @@ options:
   where:
     description:
       - A JMESPath expression each target parent must satisfy, as in
-        M(vfio.mdev_migration.migration_targets#filter). It sees C(host), C(parent), C(type_id), C(parent_facts),
+        P(vfio.mdev_migration.migration_targets#filter). It sees C(host), C(parent), C(type_id), C(parent_facts),
         C(type) and C(kernel_release).
     type: str
   probes:

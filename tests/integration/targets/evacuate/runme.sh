@@ -45,6 +45,11 @@ grep -q "Check mode: nothing was changed; 4 VM(s) would move." "$SIM_DIR/check.l
 [ "$(creates)" -eq 0 ] || { echo "check mode created or removed a device"; exit 1; }
 [ ! -e "$RECORD" ]
 [ ! -e "$SIM_DIR/plan-check.md" ]
+# The same with check_mode on the play instead of --check.
+ansible-playbook -i "$INV" check_play.yml -e "record_file=$RECORD" "$@" > "$SIM_DIR/check-play.log"
+grep -q "Check mode: nothing was changed; 4 VM(s) would move." "$SIM_DIR/check-play.log"
+[ "$(creates)" -eq 0 ] || { echo "a play in check mode created or removed a device"; exit 1; }
+[ ! -e "$RECORD" ]
 
 # 4. The moves: fail01's migration fails.
 set +e

@@ -54,10 +54,12 @@ def target(*parents, devices=None, version=None):
     """A candidate: each parent a ``{type: free}`` mapping; ``devices``: ``{uuid: (parent, type)}`` held now."""
     names = [PARENT, PARENT2, "0000:3d:00.0"]
     held = dict((u, device(p, t)) for u, (p, t) in (devices or {}).items())
+
+    def of(parent_name, type_id):
+        return [u for u, d in held.items() if (d["parent"], d["type_id"]) == (parent_name, type_id)]
+
     return facts(parents=dict(
-        (names[i], parent(dict((t, mtype(n, version or VERSIONS[t], devices=[u for u, d in held.items()
-                                                                            if d["parent"] == names[i] and d["type_id"] == t]))
-                               for t, n in free.items())))
+        (names[i], parent(dict((t, mtype(n, version or VERSIONS[t], devices=of(names[i], t))) for t, n in free.items())))
         for i, free in enumerate(parents)), devices=held)
 
 
