@@ -2,13 +2,13 @@
 # Benchmarks (not tests): every figure is a ratio measured side by side in one run, median of
 # several runs. Prints Markdown tables; docs/benchmarks.md explains the method and keeps the
 # latest figures. Needs root (FUSE, tmpfs, unshare) and mdevctl (installed here from Debian).
-#   hacking/bench.sh            # all four cases
+#   hacking/bench.sh            # all five cases
 #   CASES="gather select" hacking/bench.sh
 set -euo pipefail
 # shellcheck source=hacking/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-CASES="${CASES:-gather select gate audit}"
+CASES="${CASES:-gather select gate audit evacuate}"
 ensure_system_packages
 command -v mdevctl >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mdevctl >/dev/null; }
 make_venv 2.19 python3.11 "ansible-core>=2.19.0,<2.20"
@@ -71,4 +71,9 @@ if wants audit; then
     read -r t m < "$WORK/time$n"
     printf '| %d | %.1f | %d |\n' "$n" "$t" "$((m / 1024))"
   done
+fi
+
+if wants evacuate; then
+  log "5. Evacuation plan at scale: evacuation_plan vs one migration_targets pass"
+  PYTHONPATH="$WORK" python "$BENCH/bench_evacuation.py" 100x1000 1000x10000
 fi

@@ -18,21 +18,25 @@ description:
     on that one host, from C(hostvars) or cached facts gathered by M(vfio.mdev_migration.mdev_facts) with the
     V(libvirt) subset. Offline, on the controller.
   - A VM goes only to a host that P(vfio.mdev_migration.migration_targets#filter) would call V(compatible) for it (the
-    same verdict rules, O(policy), O(probes), O(where), O(match_vars), mdevctl reservations and stale-fact checks); an
-    V(unknown) host is never used.
+    same verdict rules, device-level migration records included, O(policy), O(probes), O(where), O(match_vars),
+    mdevctl reservations and stale-fact checks); an V(unknown) host is never used, nor a host that already holds or
+    defines (mdevctl) one of the VM's UUIDs, nor hosts that are one machine under several inventory names (same
+    C(machine_id) or C(boot_id); their capacity would be counted twice).
   - Capacity is consumed as VMs are placed, so two VMs never count on the same free instance. The kernel reports free
     instances per type as if no other type were created next, so a target parent is assumed to take one type only
     (the type of the devices it holds, or, when it holds none, the first type the plan puts on it), as NVIDIA
     time-sliced vGPUs on one GPU do on many drivers. A parent whose facts show devices of two or more types already
     mixes types; its instances are then counted as shares of one pool (an instance of a type with F free instances
-    takes 1/F of what is left), which never counts more than the pool holds.
+    takes 1/F of what is left), which never counts more than the pool holds. A GPU of NVIDIA vendor-VFIO VFs takes one
+    VM per plan - its facts say that a free VF can take the type, not how many can.
   - "Order: most constrained first - the VMs that the fewest candidates can take alone at the start, then those with
     more devices, then by name. Each VM goes to the candidate with the best evidence on which every device finds a
     parent with an instance left (all ways of putting the devices on the host's parents are tried); among equals
     O(strategy) decides, then the host name."
   - A VM is in C(unplaced) only when no candidate alone can take all its devices with the capacity left when its turn
     comes (and so with the capacity left at the end), or when it cannot be judged (other host devices, devices not
-    all known, running on two hosts), each candidate with its reason.
+    all known, a device listed twice or held by two VMs, running on two hosts), with the reasons of up to 50
+    candidates (the nearest to taking it first) and a count of all candidates by verdict.
 positional: source_host
 options:
   _input:
@@ -129,9 +133,11 @@ EXAMPLES = r"""
            source_host='gpu-a1', candidates=groups['mdev_hosts'], strategy='pack', probes='probe',
            match_vars=['ecc_mode']) }}
 
-- name: Plan two VMs only
+- name: Plan some VMs only
   ansible.builtin.set_fact:
-    plan: "{{ hostvars | vfio.mdev_migration.evacuation_plan('gpu-a1', vms=['web01'], candidates=groups['mdev_hosts']) }}"
+    plan: >-
+      {{ hostvars | vfio.mdev_migration.evacuation_plan('gpu-a1', vms=['web01', 'cad01'],
+                                                        candidates=groups['mdev_hosts']) }}
 """
 
 RETURN = r"""
@@ -182,8 +188,18 @@ _value:
         alternatives: {description: Candidates that could take it alone at the start., type: int, sample: 0}
         why: {description: One sentence., type: str}
         candidates:
-          description: Host name to the reason it does not take the VM (empty when the VM could not be judged).
+          description:
+            - Host name to the reason it does not take the VM, for at most 50 candidates - those compatible but full
+              first, then V(unknown), then V(incompatible), by name. Empty when the VM could not be judged.
           type: dict
+        candidates_not_listed:
+          description: Candidates left out of C(candidates).
+          type: int
+          sample: 0
+        verdicts:
+          description: Every candidate counted by verdict (V(compatible but full), V(unknown), V(incompatible)).
+          type: dict
+          sample: {incompatible: 9, unknown: 1}
     capacity:
       description:
         - Host to parent to type-id to the instances left after the plan, for every candidate that is compatible with

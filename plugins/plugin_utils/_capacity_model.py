@@ -46,8 +46,11 @@ class ParentCapacity:
     def _allowed(self, type_id):
         if self.mixed:
             return True
-        fixed = self.existing or frozenset(t for t, n in self.placed.items() if n)
+        fixed = self.existing or self._placed_types()
         return not fixed or type_id in fixed
+
+    def _placed_types(self):
+        return [t for t, n in self.placed.items() if n]
 
     def used(self):
         """The share of a mixed parent's pool the plan has taken (0 to 1)."""
@@ -72,7 +75,7 @@ class ParentCapacity:
         if self.free.get(type_id, 0) <= 0:
             return "no free instance of %s" % type_id
         if not self._allowed(type_id):
-            holds = sorted(self.existing or (t for t, n in self.placed.items() if n))
+            holds = sorted(self.existing or self._placed_types())
             return ("it %s %s, and a parent that takes one type cannot be assumed to take another"
                     % ("holds" if self.existing else "is planned for", ", ".join(holds)))
         return "its %d free instance(s) of %s are taken by the plan" % (self.free[type_id], type_id)

@@ -7,10 +7,13 @@
 placed (PRIVATE to the collection).
 
 Contract: ``evacuation_plan(args, data, params)`` is the whole work of the filter
-``evacuation_plan``. Every relation between a VM and a candidate is ``_host_verdict.judge_host``
-(the rules of ``migration_targets``: host-level checks, the pair rule per device, probes,
-``where``, ``match_vars``, mdevctl reservations); only a ``compatible`` host is ever used.
-Capacity is ``_capacity_model.ParentCapacity`` per target parent.
+``evacuation_plan``. Every relation between a VM and a candidate is judged as
+``_host_verdict.judge_host`` judges it (host-level checks, the pair rule per device with its
+device-level record, probes, ``where``, ``match_vars``, mdevctl reservations), only cached: the
+facts of a host are checked once per plan, a device once per kind of device and host. Only a
+``compatible`` host is ever used. Capacity is ``_capacity_model.ParentCapacity`` per target
+parent; a GPU of vendor-VFIO VFs counts one instance per plan (its facts say a VF can take the
+type, not how many can).
 
 Order (deterministic): most constrained first - the VMs with the fewest candidates able to take
 them alone at the start, then the VMs with more devices, then by name. Each VM goes to the best
@@ -18,7 +21,7 @@ candidate on which every one of its devices finds a parent with an instance left
 search over the parents that are compatible for each device): best evidence first, then by
 ``strategy`` (``spread``: most instances left for the VM's types; ``pack``: fewest), then host
 name. A VM that no candidate can take whole, given what is left when its turn comes, is
-``unplaced`` with each candidate's reason. Since capacity only shrinks as the plan goes, no
+``unplaced`` with the candidates' reasons. Since capacity only shrinks as the plan goes, no
 unplaced VM fits any single candidate in the capacity left at the end.
 """
 
@@ -27,95 +30,70 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import heapq
-from collections.abc import Sequence
 
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import is_int
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _source
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._capacity_model import ParentCapacity
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._device_judge import signature_of
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._evacuation_vms import source_vms
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._fleet_input import Fleet
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import judge_device_parents, judge_host
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._targets import judge_context, source_facts
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vm_source import devices_problem, vms_unknown_reason
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import (
+    apply_match_vars,
+    combine_devices,
+    host_facts_problem,
+    judge_device_parents,
+    sources_problem,
+)
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._targets import judge_context
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import (
     COMPATIBLE,
     EVIDENCE_RANK,
     KIND_MDEV,
-    PolicyInputError,
+    KIND_VENDOR_VFIO,
+    UNKNOWN,
+    decision,
 )
 
 STRATEGIES = ("spread", "pack")
+# Candidates named in the record of an unplaced VM; the others are counted by verdict.
+LISTED_CANDIDATES = 50
+FULL = "compatible but full"
 
 
 def existing_types(facts):
-    """``{parent: {type_id}}`` of the devices a host holds now: its mdevs, and its vendor-VFIO VFs by GPU."""
+    """``({parent: {type_id}}, problem)``: the types of the devices a host holds now - its mdevs,
+    and its vendor-VFIO VFs by GPU - or None and why they cannot be known."""
     found = {}
-    for dev in (facts.get("devices") or {}).values():
-        found.setdefault(dev.get("parent"), set()).add(dev.get("type_id"))
-    for address, vf in (facts.get("vendor_vfio") or {}).items():
+    for uuid, dev in sorted((facts.get("devices") or {}).items()):
+        problem = shape.device_problem("devices.%s" % uuid, dev)
+        if problem:
+            return None, problem
+        found.setdefault(dev["parent"], set()).add(dev["type_id"])
+    for address, vf in sorted((facts.get("vendor_vfio") or {}).items()):
+        problem = shape.vf_problem("vendor_vfio.%s" % address, vf)
+        if problem:
+            return None, problem
         current = vf.get("current_type")
         if is_int(current) and current:
             found.setdefault(vf.get("physfn") or address, set()).add(str(current))
-    return found
+    return found, None
 
 
-class _Vm:
-    """One VM of the source host and how the plan handles it."""
-
-    def __init__(self, name, devices):
-        self.name = name
-        self.devices = devices
-        self.sources = []
-        self.signature = None
-        self.problem = None
-        self.alternatives = 0
-
-
-def _source_vms(args, fleet, params):
-    """``(source_host, [_Vm])``: the VMs to evacuate, as named or all that hold devices."""
-    host = params["source_host"]
-    facts = source_facts(args, fleet, host, params.get("max_age"))
-    unknown = vms_unknown_reason(facts)
-    if unknown:
-        args.fail("source_host %s: its VMs are not known (%s); gather the libvirt subset of mdev_facts" % (host, unknown))
-    domains = facts["domains"]
-    names = params.get("vms")
-    if names is None:
-        names = sorted(n for n, d in domains.items() if d["active"] and list(d["mdevs"]) + list(d.get("vfs") or [])
-                       + list(d.get("other_hostdevs") or []))
-    elif isinstance(names, str) or not isinstance(names, Sequence) or not all(isinstance(n, str) and n for n in names):
-        args.fail("vms must be a list of VM names (libvirt domains), got %r" % (names,))
-    vms = []
-    for name in sorted(set(names)):
-        domain = domains.get(name)
-        if domain is None or not domain["active"]:
-            args.fail("vm %s is not running on source_host %s%s" % (
-                name, host, "" if domain is None else " (it is defined there but %s)" % domain.get("state")))
-        vm = _Vm(name, list(domain["mdevs"]) + list(domain.get("vfs") or []))
-        vm.problem = devices_problem(name, host, domain)
-        if not vm.devices and not domain.get("other_hostdevs") and domain.get("vfs") is not None:
-            args.fail(vm.problem)       # named by the user, and nothing to place
-        if not vm.problem:
-            try:
-                vm.sources = [_source.from_facts(facts, d, host) for d in vm.devices]
-            except PolicyInputError as exc:
-                vm.problem = "a device cannot be described: %s" % exc
-        vms.append(vm)
-    _split_brain(fleet, host, vms)
-    return host, vms
-
-
-def _split_brain(fleet, source_host, vms):
-    """A VM also active on another host is in no state to be moved (as ``migration_targets(vm=...)`` says)."""
-    wanted = dict((vm.name, vm) for vm in vms)
-    for host in fleet.names():
-        facts = fleet.facts(host)[0] if host != source_host else None
-        if facts is None or vms_unknown_reason(facts):
+def _aliases(fleet, hosts):
+    """``{host: [other names of the same machine]}`` among ``hosts`` (same machine_id or boot_id)."""
+    seen, aliases = {}, {}
+    for host in hosts:
+        facts = fleet.facts(host)[0]
+        if not hasattr(facts, "get"):
             continue
-        for name, domain in facts["domains"].items():
-            if name in wanted and domain.get("active"):
-                wanted[name].problem = ("vm %s is also running on %s: a split-brain signal, or one machine under two "
-                                        "inventory names; resolve it before evacuating" % (name, host))
+        for key in ("machine_id", "boot_id"):
+            value = facts.get(key)
+            if isinstance(value, str) and value:
+                seen.setdefault((key, value), []).append(host)
+    for names in seen.values():
+        for host in names if len(names) > 1 else ():
+            aliases.setdefault(host, set()).update(n for n in names if n != host)
+    return dict((h, sorted(n)) for h, n in aliases.items())
 
 
 class Planner:
@@ -126,116 +104,169 @@ class Planner:
         self.context = context
         self.candidates = candidates
         self.strategy = strategy
+        self.direction = -1 if strategy == "spread" else 1
         self.need = max(1, min_available)
         self.facts = dict((h, fleet.facts(h)) for h in candidates)
         self.parents = {}           # host -> {parent: ParentCapacity}
         self.options = {}           # VM signature -> {host: [[(parent, evidence)] per device]}
-        self.rejected = {}          # VM signature -> {host: why}
+        self.rejected = {}          # VM signature -> {host: (verdict, why)}
         self.evidence = {}          # VM signature -> {host: evidence rank of its record}
+        self._types = {}            # VM signature -> [type_id per device]
+        self._pairs = {}            # VM signature -> {host: [(parent, type_id)] its devices may use}
         self._devices = {}          # (device signature, host) -> (record, decisions)
+        self._hosts = {}            # host -> (record or None, existing types)
+        self._aliases = _aliases(fleet, candidates)
         self._version = dict((h, 0) for h in candidates)
-        self._heaps = {}
+        self._heaps, self._alive, self._member = {}, {}, {}
 
-    def _judge(self, source, host, facts, context):
-        key = (signature_of(source), host)
+    def host_state(self, host):
+        """``(record, existing)``: a record when the host's facts cannot be used at all, else None
+        and the types of the devices it holds by parent. Checked once per plan."""
+        if host not in self._hosts:
+            facts, reason = self.facts[host]
+            record = host_facts_problem(host, facts, self.context)
+            existing = None
+            if record is None and host in self._aliases:
+                # Capacity counted under two names would be counted twice.
+                record = self._unknown(host, "one machine under several inventory names (%s, same machine_id or "
+                                             "boot_id): name it once" % ", ".join([host] + self._aliases[host]))
+            if record is None:
+                existing, problem = existing_types(facts)
+                if problem:
+                    record = self._unknown(host, "malformed mdev facts: %s" % problem)
+            if record is not None and facts is None:
+                record["why"] = reason
+            self._hosts[host] = (record, existing)
+        return self._hosts[host]
+
+    @staticmethod
+    def _unknown(host, why):
+        return dict(decision(UNKNOWN, None, [why]), host=host, why=why, parents=[], capacity=0, reserved={})
+
+    def _device(self, signature, source, host, facts):
+        key = (signature, host)
         if key not in self._devices:
-            self._devices[key] = judge_device_parents(source, host, facts, context)
-        return dict(self._devices[key][0])     # judge_host may amend the record: never the cached one
+            self._devices[key] = judge_device_parents(source, host, facts, self.context)
+        return self._devices[key]
 
     def _capacity(self, host, parent):
         parents = self.parents.setdefault(host, {})
         if parent not in parents:
-            parents[parent] = ParentCapacity(existing_types(self.facts[host][0]).get(parent, ()))
+            parents[parent] = ParentCapacity(self.host_state(host)[1].get(parent, ()))
         return parents[parent]
+
+    def _record(self, vm, signatures, host):
+        """The host's record for the kind of ``vm`` (the UUID clash aside: checked per VM)."""
+        facts = self.facts[host][0]
+        record = self.host_state(host)[0] or sources_problem(vm.sources, host, facts, clash=False)
+        if record is not None:
+            return dict(record)
+        judged = [self._device(sig, source, host, facts)[0] for sig, source in zip(signatures, vm.sources)]
+        # combine_devices returns the only record as it is: never amend the cached one
+        record = dict(combine_devices(host, judged, vm.sources)) if len(judged) > 1 else dict(judged[0])
+        return apply_match_vars(record, facts, self.context, host, self.fleet.host_var)
 
     def judge(self, vm):
         """Judge every candidate for the kind of ``vm`` (once per signature)."""
         if vm.signature in self.options:
             return
-        options, rejected, evidence = {}, {}, {}
-        sources = [dict(s, device=None) for s in vm.sources]
+        signatures = vm.signature
+        options, rejected, evidence, pairs = {}, {}, {}, {}
         for host in self.candidates:
-            facts, reason = self.facts[host]
-            record = judge_host(sources, host, facts, self.context, host, self.fleet.host_var, judge=self._judge)
-            if facts is None:
-                record["why"] = reason
+            record = self._record(vm, signatures, host)
             if record["verdict"] != COMPATIBLE:
-                rejected[host] = "%s: %s" % (record["verdict"], record["why"])
+                rejected[host] = (record["verdict"], record["why"])
                 continue
             per_device = []
-            for source in sources:
-                decisions = self._devices[(signature_of(source), host)][1]
-                fitting = [(d["parent"], d["evidence"]) for d in decisions if d["verdict"] == COMPATIBLE]
-                for decision in decisions:
-                    if decision["verdict"] == COMPATIBLE:
-                        self._capacity(host, decision["parent"]).offer(source["type_id"], decision["capacity"])
+            for sig, source in zip(signatures, vm.sources):
+                fitting = []
+                for result in self._devices[(sig, host)][1]:
+                    if result["verdict"] == COMPATIBLE:
+                        fitting.append((result["parent"], result["evidence"]))
+                        # A VF's creatable type says one more fits, not how many.
+                        free = min(1, result["capacity"]) if source["kind"] == KIND_VENDOR_VFIO else result["capacity"]
+                        self._capacity(host, result["parent"]).offer(source["type_id"], free)
                 per_device.append(fitting)
             options[host] = per_device
             evidence[host] = EVIDENCE_RANK[record["evidence"]]
+            pairs[host] = sorted(set((p, s["type_id"]) for opts, s in zip(per_device, vm.sources) for p, _e in opts))
         self.options[vm.signature] = options
         self.rejected[vm.signature] = rejected
         self.evidence[vm.signature] = evidence
+        self._pairs[vm.signature] = pairs
+        self._types[vm.signature] = [s["type_id"] for s in vm.sources]
 
-    def fit(self, vm, host):
-        """``[(parent, evidence)]`` per device of ``vm`` on ``host`` with what is left, or None."""
+    def fit(self, signature, host):
+        """``[(parent, evidence)]`` per device of a VM of this kind on ``host`` with what is left, or None."""
         parents = self.parents.get(host, {})
-        types = [s["type_id"] for s in vm.sources]
-        direction = -1 if self.strategy == "spread" else 1
-        ordered = [sorted(opts, key=lambda pe, t=t: (EVIDENCE_RANK[pe[1]], direction * parents[pe[0]].left(t), pe[0]))
-                   for opts, t in zip(self.options[vm.signature][host], types)]
-        choice = []
+        types = self._types[signature]
+        options = self.options[signature][host]
+        if len(types) == 1:
+            # Most VMs hold one device: the best parent with an instance left, without a search.
+            left = [(EVIDENCE_RANK[e], self.direction * parents[p].left(types[0]), p, e) for p, e in options[0]
+                    if parents[p].left(types[0]) >= self.need]
+            return [min(left)[2:]] if left else None
+        needed = {}
+        for type_id in types:
+            needed[type_id] = needed.get(type_id, 0) + 1
+        for type_id, count in needed.items():
+            # A quick refusal before any search: all the type's parents together are short.
+            offered = set(p for opts, t in zip(options, types) if t == type_id for p, _e in opts)
+            if sum(parents[p].left(type_id) for p in offered) < count:
+                return None
+        # Devices of one type with the same parents are interchangeable: searched side by side,
+        # each tries parents from the previous one's pick on, so the search never repeats itself.
+        order = sorted(range(len(types)), key=lambda i: (types[i], sorted(options[i])))
+        ordered = dict((i, sorted(options[i], key=lambda pe, t=types[i]: (
+            EVIDENCE_RANK[pe[1]], self.direction * parents[pe[0]].left(t), pe[0]))) for i in order)
+        choice = {}
+        if not self._search(parents, types, order, ordered, 0, choice):
+            return None
+        return [choice[i] for i in range(len(types))]
 
-        def search(index):
-            if index == len(types):
-                return True
-            # Devices with the same type and parents are interchangeable: try their parents in
-            # one order only (from the previous device's pick on), which keeps the search small.
-            start = 0
-            if index and (types[index], ordered[index]) == (types[index - 1], ordered[index - 1]):
-                start = ordered[index].index(choice[-1])
-            for option in ordered[index][start:]:
-                capacity = parents[option[0]]
-                if capacity.left(types[index]) >= self.need:
-                    capacity.take(types[index])
-                    choice.append(option)
-                    found = search(index + 1)
-                    capacity.give_back(types[index])
-                    if found:
-                        return True
-                    choice.pop()
-            return False
-
-        return list(choice) if search(0) else None
+    def _search(self, parents, types, order, ordered, step, choice):
+        if step == len(order):
+            return True
+        index = order[step]
+        start = 0
+        if step and (types[index], ordered[index]) == (types[order[step - 1]], ordered[order[step - 1]]):
+            start = ordered[index].index(choice[order[step - 1]])
+        for option in ordered[index][start:]:
+            capacity = parents[option[0]]
+            if capacity.left(types[index]) >= self.need:
+                capacity.take(types[index])
+                choice[index] = option
+                found = self._search(parents, types, order, ordered, step + 1, choice)
+                capacity.give_back(types[index])
+                if found:
+                    return True
+                del choice[index]
+        return False
 
     def clash(self, vm, host):
-        """An mdev UUID of ``vm`` that ``host`` already holds, or None."""
-        held = self.facts[host][0].get("devices") or {}
-        return next((s["device"] for s in vm.sources if s["kind"] == KIND_MDEV and s["device"] in held), None)
+        """An mdev UUID of ``vm`` that ``host`` already holds or defines (mdevctl), or None."""
+        facts = self.facts[host][0]
+        held, defined = facts.get("devices") or {}, facts.get("defined") or {}
+        return next((s["device"] for s in vm.sources if s["kind"] == KIND_MDEV
+                     and (s["device"] in held or s["device"] in defined)), None)
 
     def _key(self, signature, host):
         parents = self.parents.get(host, {})
-        types = set((p, t) for opts, t in zip(self.options[signature][host], self._types[signature])
-                    for p, _e in opts)
-        left = sum(parents[p].left(t) for p, t in types)
-        return (self.evidence[signature][host], -left if self.strategy == "spread" else left, host,
-                self._version[host])
+        left = sum(parents[p].left(t) for p, t in self._pairs[signature][host])
+        return (self.evidence[signature][host], self.direction * left, host, self._version[host])
 
     def order(self, vms):
         """The VMs in plan order (see the module docstring); counts each VM's alternatives."""
-        self._types = {}
-        for vm in vms:
-            self._types[vm.signature] = [s["type_id"] for s in vm.sources]
         alternatives = {}
         for vm in vms:
             if vm.signature not in alternatives:
-                alternatives[vm.signature] = sum(1 for h in self.options[vm.signature] if self.fit(vm, h) is not None)
+                alternatives[vm.signature] = sum(1 for h in self.options[vm.signature]
+                                                 if self.fit(vm.signature, h) is not None)
             vm.alternatives = alternatives[vm.signature]
         for signature, options in self.options.items():
             self._heaps[signature] = [self._key(signature, host) for host in options]
             heapq.heapify(self._heaps[signature])
-        self._alive = dict((s, set(o)) for s, o in self.options.items())
-        self._member = {}
-        for signature, options in self.options.items():
+            self._alive[signature] = set(options)
             for host in options:
                 self._member.setdefault(host, []).append(signature)
         return sorted(vms, key=lambda vm: (vm.alternatives, -len(vm.devices), vm.name))
@@ -251,7 +282,7 @@ class Planner:
             if self.clash(vm, host):
                 skipped.append(entry)
                 continue
-            choice = self.fit(vm, host)
+            choice = self.fit(vm.signature, host)
             if choice is None:
                 alive.discard(host)     # capacity only shrinks: it will not fit this kind of VM again
                 continue
@@ -270,27 +301,42 @@ class Planner:
         return found
 
     def why_not(self, vm, host):
-        """Why ``host`` does not take ``vm`` now, for an unplaced VM."""
+        """``(verdict, why)`` of ``host`` for an unplaced ``vm``."""
         if host in self.rejected[vm.signature]:
             return self.rejected[vm.signature][host]
         uuid = self.clash(vm, host)
         if uuid:
-            return "incompatible: the host already holds an mdev with the UUID %s" % uuid
+            return "incompatible", "the host already holds or defines an mdev with the UUID %s" % uuid
         parents = self.parents[host]
-        left = []
+        left = set()
         for options, source in zip(self.options[vm.signature][host], vm.sources):
             for parent, _evidence in options:
                 capacity = parents[parent]
                 n = capacity.left(source["type_id"])
-                left.append("%s: %s" % (parent, "%d instance(s) of %s left" % (n, source["type_id"]) if n
-                                        else capacity.why_none(source["type_id"])))
-        return "compatible, but what is left does not take all %d of its device(s) (%s)" % (
-            len(vm.sources), "; ".join(sorted(set(left))))
+                left.add("%s: %s" % (parent, "%d instance(s) of %s left" % (n, source["type_id"]) if n
+                                     else capacity.why_none(source["type_id"])))
+        need = " (%d needed on a parent)" % self.need if self.need > 1 else ""
+        return FULL, "what is left does not take all %d of its device(s)%s: %s" % (
+            len(vm.sources), need, "; ".join(sorted(left)))
 
     def capacity_left(self):
         return dict((host, dict((parent, dict((t, capacity.left(t)) for t in sorted(capacity.free)))
                                 for parent, capacity in sorted(parents.items())))
                     for host, parents in sorted(self.parents.items()))
+
+
+def _unplaced(planner, vm, candidates):
+    """The record of a VM that goes nowhere: the candidates nearest to taking it named first."""
+    rank = {FULL: 0, UNKNOWN: 1}
+    reasons = sorted(((planner.why_not(vm, h), h) for h in candidates), key=lambda r: (rank.get(r[0][0], 2), r[1]))
+    counts = {}
+    for (verdict, _why), _host in reasons:
+        counts[verdict] = counts.get(verdict, 0) + 1
+    listed = reasons[:LISTED_CANDIDATES]
+    return {"vm": vm.name, "devices": vm.devices, "alternatives": vm.alternatives,
+            "why": "no candidate can take all of its devices with what is left" if candidates else "no candidate host",
+            "candidates": dict((h, "%s: %s" % (verdict, why)) for (verdict, why), h in listed),
+            "candidates_not_listed": len(reasons) - len(listed), "verdicts": counts}
 
 
 def _worst(evidences):
@@ -302,27 +348,24 @@ def evacuation_plan(args, data, params):
     if params["strategy"] not in STRATEGIES:
         args.fail("strategy must be one of %s" % ", ".join(STRATEGIES))
     fleet = Fleet(args, data, params.get("fresh_facts"))
-    source_host, vms = _source_vms(args, fleet, params)
+    source_host, vms = source_vms(args, fleet, params)
     context = judge_context(args, fleet, params, source_host)
     candidates = [h for h in fleet.names(params["candidates"]) if h != source_host]
+    candidates = list(dict.fromkeys(candidates))      # each once, in the order given
     planner = Planner(fleet, context, candidates, params["strategy"], params["min_available"])
     judged = [vm for vm in vms if not vm.problem]
     for vm in judged:
-        vm.signature = tuple(signature_of(dict(s, device=None)) for s in vm.sources)
+        # Devices are judged with their own records; only the UUID is left out of the kind.
+        vm.signature = tuple(signature_of(s) for s in vm.sources)
         planner.judge(vm)
-    placements, unplaced = [], []
-    for vm in vms:
-        if vm.problem:
-            unplaced.append({"vm": vm.name, "devices": vm.devices, "alternatives": 0, "why": vm.problem,
-                             "candidates": {}})
+    unplaced = [{"vm": vm.name, "devices": vm.devices, "alternatives": 0, "why": vm.problem, "candidates": {},
+                 "candidates_not_listed": 0, "verdicts": {}} for vm in vms if vm.problem]
+    placements = []
     ordered = planner.order(judged)
     for vm in ordered:
         found = planner.place(vm)
         if found is None:
-            reasons = dict((h, planner.why_not(vm, h)) for h in candidates)
-            unplaced.append({"vm": vm.name, "devices": vm.devices, "alternatives": vm.alternatives,
-                             "why": "no candidate can take all of its devices with what is left" if candidates
-                             else "no candidate host", "candidates": reasons})
+            unplaced.append(_unplaced(planner, vm, candidates))
             continue
         host, choice = found
         devices = [{"device": s["device"], "kind": s["kind"], "type_id": s["type_id"], "source_parent": s["parent"],

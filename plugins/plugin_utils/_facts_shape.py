@@ -59,6 +59,20 @@ def subset_gathered(facts, name):
     return gathered is None or name in gathered
 
 
+_VERSION_PROBLEMS = {}
+
+
+def _known_version_problem(value):
+    """``version_problem``, remembered: a fleet repeats a handful of version strings on every host."""
+    if not isinstance(value, str):
+        return version_problem(value)
+    if value not in _VERSION_PROBLEMS:
+        if len(_VERSION_PROBLEMS) > 4096:
+            _VERSION_PROBLEMS.clear()
+        _VERSION_PROBLEMS[value] = version_problem(value)
+    return _VERSION_PROBLEMS[value]
+
+
 def version_state(record):
     """``(state, version, detail)`` of a migration record as mdev_facts returns it."""
     if record is None:
@@ -68,7 +82,7 @@ def version_state(record):
     if supported is False:
         return UNSUPPORTED, None, "reading its %s failed with %s: migration unsupported" % (attribute, errno_)
     if supported is True:
-        problem = version_problem(record.get("version"))
+        problem = _known_version_problem(record.get("version"))
         if problem:
             # The same rule as the probe's: a value it would not write was never accepted by a driver.
             return UNREADABLE, None, "its %s is not a usable version: it %s" % (attribute, problem)

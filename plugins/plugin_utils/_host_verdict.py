@@ -56,6 +56,11 @@ def _host_record(host, verdict, evidence, reasons, why=None):
 
 def host_level_problem(sources, host, facts, context):
     """A record for a host that cannot be judged parent by parent, or None."""
+    return host_facts_problem(host, facts, context) or sources_problem(sources, host, facts)
+
+
+def host_facts_problem(host, facts, context):
+    """A record for a host whose facts cannot be used at all (none, malformed, stale), or None."""
     if facts is None:
         return _host_record(host, UNKNOWN, None, [NO_FACTS])
     problem = shape.host_problem(facts)
@@ -64,6 +69,12 @@ def host_level_problem(sources, host, facts, context):
     problem = shape.freshness_problem(facts, context.max_age, context.now)
     if problem:
         return _host_record(host, UNKNOWN, None, ["stale facts: %s" % problem])
+    return None
+
+
+def sources_problem(sources, host, facts, clash=True):
+    """A record for a host (with usable facts) that cannot take these sources whatever its parents
+    say: the source's own machine, devices not gathered, or (``clash``) a device's UUID in use."""
     for source in sources:
         for key, label in (("machine_id", "machine-id"), ("boot_id", "boot id")):
             if source.get(key) is not None and source.get(key) == facts.get(key):
@@ -74,7 +85,7 @@ def host_level_problem(sources, host, facts, context):
             return _host_record(host, UNKNOWN, None, [
                 "devices were not gathered on the target (gather_subset), so a clash with the source device's UUID "
                 "cannot be ruled out"])
-        if source.get("device") in (facts.get("devices") or {}):
+        if clash and source.get("device") in (facts.get("devices") or {}):
             return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [
                 "the host already holds an mdev with the source device's UUID %s (the source itself under another "
                 "name, or a clash)" % source["device"]])
@@ -228,12 +239,16 @@ def match_host_vars(names, source_vars, target_vars, get):
     return verdict, reasons
 
 
-def judge_host(sources, host, facts, context, target_vars=None, get=None, judge=judge_device):
-    """The record of ``host`` for all ``sources`` (the devices of one VM); ``judge`` is
-    ``judge_device`` or a cache of it."""
+def judge_host(sources, host, facts, context, target_vars=None, get=None):
+    """The record of ``host`` for all ``sources`` (the devices of one VM)."""
     record = host_level_problem(sources, host, facts, context)
     if record is None:
-        record = combine_devices(host, [judge(s, host, facts, context) for s in sources], sources)
+        record = combine_devices(host, [judge_device(s, host, facts, context) for s in sources], sources)
+    return apply_match_vars(record, facts, context, target_vars, get)
+
+
+def apply_match_vars(record, facts, context, target_vars, get):
+    """``record`` with the verdict of ``context.match_vars`` laid over it."""
     if context.match_vars and facts is not None:
         verdict, reasons = match_host_vars(context.match_vars, context.source_vars, target_vars, get)
         if verdict is not None and VERDICT_RANK[verdict] > VERDICT_RANK[record["verdict"]]:

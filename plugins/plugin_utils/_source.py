@@ -37,12 +37,14 @@ def _host_identity(facts, host):
             "kernel_release": facts.get("kernel_release")}
 
 
-def from_facts(facts, device, host=None):
-    """Describe ``device`` (an mdev UUID, or the PCI address of a vendor-VFIO VF) from its host's facts."""
+def from_facts(facts, device, host=None, checked=False):
+    """Describe ``device`` (an mdev UUID, or the PCI address of a vendor-VFIO VF) from its host's
+    facts; ``checked``: the caller has found no ``host_problem`` in them (a host with many VMs
+    is not walked again for each device)."""
     where = "source_host %s" % host if host else "source facts"
     if facts is None:
         raise PolicyInputError("%s: %s" % (where, NO_FACTS))
-    problem = shape.host_problem(facts)
+    problem = None if checked else shape.host_problem(facts)
     if problem:
         raise PolicyInputError("%s: malformed mdev facts: %s" % (where, problem))
     devices = facts.get("devices") or {}

@@ -23,6 +23,7 @@ The generated fleet (facts in the shape mdev_facts returns, tests/unit/plugins/f
   publishes no version (unknown); one in 250 has no facts; one in 50 has mdevctl start:auto
   definitions (same type or another) that reserve instances.
 """
+import functools
 import gc
 import os
 import random
@@ -152,7 +153,7 @@ def candidate(h, rng):
             count = min(rng.randint(1, 4), NVIDIA_TYPES[held][1]) if held else 0
             parents[name] = t4_parent(driver, held, count, versions)
             held = [held] * count
-        for k, type_id in enumerate(held):
+        for type_id in held:
             uuid = "%08x-1111-4000-8000-%012x" % (h, len(devices))
             devices[uuid] = device(name, type_id, mig=migration())
             parents[name]["types"][type_id]["devices"].append(uuid)
@@ -180,20 +181,34 @@ def fleet(vms, hosts, seed=20261127):
     return data, names
 
 
-def median_time(func, runs):
-    times, result = [], None
+def median_times(funcs, runs):
+    """``{name: (median seconds, last result)}``; each round runs every function once, so that a
+    change of load on the machine falls on all of them alike. The functions return small results:
+    no plan is kept alive while the next one runs."""
+    times, results = dict((name, []) for name in funcs), {}
     for _run in range(runs):
-        gc.collect()
-        start = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        for name, func in funcs.items():
+            gc.collect()
+            start = time.perf_counter()
+            results[name] = func()
+            times[name].append(time.perf_counter() - start)
+    return dict((name, (statistics.median(times[name]), results[name])) for name in funcs)
+
+
+def plan_summary(plan, data, candidates, strategy):
+    return plan(data, SOURCE, candidates=candidates, strategy=strategy)["summary"]
+
+
+def selection_summary(targets, data, vm, candidates):
+    """``(selected, judged)`` of one migration_targets pass for ``vm``."""
+    records = targets(data, vm=vm, candidates=candidates, details=True)
+    return sum(1 for r in records if r["selected"]), len(records)
 
 
 def traced_peak(func):
-    """Peak memory (MiB) that ``func`` allocates above what is held before the call (tracemalloc)."""
+    """Peak memory (MiB) that ``func`` allocates while it runs (tracemalloc; the input is not counted)."""
     gc.collect()
-    tracemalloc.start()         # traces only what is allocated from here on: the input is not counted
+    tracemalloc.start()
     result = func()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -224,26 +239,26 @@ def main():
     for vms, hosts in sizes_of(sys.argv[1:]):
         data, candidates = fleet(vms, hosts)
         one_vm = "vm00000"
-        t_pass, records = median_time(lambda: targets(data, vm=one_vm, candidates=candidates, details=True), runs)
         rss_before = maxrss_mib()
-        results = {}
-        for strategy in ("spread", "pack"):
-            t_plan, result = median_time(lambda: plan(data, SOURCE, candidates=candidates, strategy=strategy), runs)
-            results[strategy] = (t_plan, result)
+        timed = median_times({
+            "pass": functools.partial(selection_summary, targets, data, one_vm, candidates),
+            "spread": functools.partial(plan_summary, plan, data, candidates, "spread"),
+            "pack": functools.partial(plan_summary, plan, data, candidates, "pack"),
+        }, runs)
         rss_after = maxrss_mib()
+        t_pass, (selected, judged) = timed["pass"]
         for strategy in ("spread", "pack"):
-            t_plan, result = results[strategy]
-            peak = traced_peak(lambda: plan(data, SOURCE, candidates=candidates, strategy=strategy))
-            summary = result["summary"]
+            t_plan, summary = timed[strategy]
+            peak = traced_peak(functools.partial(plan, data, SOURCE, candidates=candidates, strategy=strategy))
             rows.append("| %d | %d | %s | %.2f | %.3f | %.1fx | %.0f | %d | %d |" % (
                 vms, hosts, strategy, t_plan, t_pass, t_plan / t_pass, peak, summary["placed"], summary["unplaced"]))
         devices = sum(len(d["mdevs"]) for d in data[SOURCE]["ansible_facts"]["mdev"]["domains"].values())
         notes.append("%d VMs (%d mdevs) over %d hosts: one migration_targets pass selects %d of %d; process peak "
                      "RSS %.0f MiB before the plans, %.0f MiB after (%d runs each)" % (
-                         vms, devices, hosts, sum(1 for r in records if r["selected"]), len(records), rss_before,
-                         rss_after, runs))
-        del data, candidates, results
-    print("| VMs | hosts | strategy | plan (s) | one migration_targets pass (s) | ratio | peak MiB | placed | unplaced |")
+                         vms, devices, hosts, selected, judged, rss_before, rss_after, runs))
+        del data, candidates, timed
+    print("| VMs | hosts | strategy | plan (s) | one migration_targets pass (s) | ratio | peak MiB | placed "
+          "| unplaced |")
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print()

@@ -8,7 +8,7 @@ sim_up "$(pwd)/fleet.yml"
 INV="$SIM_DIR/inventory.yml"
 LOG="$SIM_DIR/write-log.jsonl"
 RECORD="$SIM_DIR/migrations.jsonl"
-MOVABLE="web01,cad01,render,fail01"
+MOVABLE="web01,cad01,render,fail01,late01"
 creates() { grep -c -E '"path": "[^"]*/(create|remove)"' "$LOG" || true; }
 exists() { test -e "$SIM_DIR/$1/sys/bus/mdev/devices/$2"; }
 # (a function, not "! exists": set -e ignores a negated command)
@@ -41,31 +41,33 @@ fails_with "$SIM_DIR/all.log" "$status" "1 VM\(s\) of src have no target: stuck"
 ansible-playbook -i "$INV" vfio.mdev_migration.evacuate -e evacuate_host=src -e "evacuate_vms=$MOVABLE" --check \
   -e "evacuate_plan_file=$SIM_DIR/plan-check.md" "$@" > "$SIM_DIR/check.log"
 grep -q "| cad01 | small | probe |" "$SIM_DIR/check.log"
-grep -q "Check mode: nothing was changed; 4 VM(s) would move." "$SIM_DIR/check.log"
+grep -q "Check mode: nothing was changed; 5 VM(s) would move." "$SIM_DIR/check.log"
 [ "$(creates)" -eq 0 ] || { echo "check mode created or removed a device"; exit 1; }
 [ ! -e "$RECORD" ]
 [ ! -e "$SIM_DIR/plan-check.md" ]
 # The same with check_mode on the play instead of --check.
 ansible-playbook -i "$INV" check_play.yml -e "record_file=$RECORD" "$@" > "$SIM_DIR/check-play.log"
-grep -q "Check mode: nothing was changed; 4 VM(s) would move." "$SIM_DIR/check-play.log"
+grep -q "Check mode: nothing was changed; 5 VM(s) would move." "$SIM_DIR/check-play.log"
 [ "$(creates)" -eq 0 ] || { echo "a play in check mode created or removed a device"; exit 1; }
 [ ! -e "$RECORD" ]
 
 # 4. The moves: fail01's migration fails.
 set +e
 ansible-playbook -i "$INV" vfio.mdev_migration.evacuate -e evacuate_host=src -e "evacuate_vms=$MOVABLE" \
-  -e "evacuate_migration_tasks=$(pwd)/record_migration.yml" -e "record_file=$RECORD" -e '{"fail_vms": ["fail01"]}' \
+  -e "evacuate_migration_tasks=$(pwd)/record_migration.yml" -e "record_file=$RECORD" -e '{"fail_vms": ["fail01", "late01"], "late_vms": ["late01"]}' \
   -e evacuate_remove_source_devices=true -e "evacuate_plan_file=$SIM_DIR/plan.md" "$@" > "$SIM_DIR/move.log" 2>&1
 status=$?
 set -e
 fails_with "$SIM_DIR/move.log" "$status" "Moved 3 VM\(s\): render, cad01, web01\." \
-  "fail01 did not move: migration of fail01 to big failed \(simulated\)" "1 VM\(s\) did not move: fail01"
+  "fail01 did not move: migration of fail01 to big failed \(simulated\); the target mdevs this run created were removed again" \
+  "late01 did not move: migration of late01 to big failed \(simulated\); libvirt on the target could not say that it does not run there, so the target mdevs this run created were kept: running" \
+  "2 VM\(s\) did not move: fail01, late01"
 # Asked in plan order, each to its planned target, with the target's libvirt URI.
 python - "$RECORD" <<'PY'
 import json, sys
 asked = [json.loads(line) for line in open(sys.argv[1])]
 assert [(a["vm"], a["target"]) for a in asked] == [
-    ("render", "big"), ("cad01", "small"), ("fail01", "big"), ("web01", "big")], asked
+    ("render", "big"), ("cad01", "small"), ("fail01", "big"), ("late01", "big"), ("web01", "big")], asked
 assert all(a["source"] == "src" and a["uri"] == "qemu+ssh://%s/system" % a["target"] for a in asked), asked
 PY
 # Target mdevs with the same UUIDs on the planned parents; fail01's removed again.
@@ -81,8 +83,11 @@ grep '"host": "big"' "$LOG" | grep -q "/$(uuid 5)/remove\""
 grep -q '"start": "auto"' "$SIM_DIR/big/etc/mdevctl.d/0000:3b:00.0/$(uuid 1)"
 [ ! -e "$SIM_DIR/small/etc/mdevctl.d/0000:3b:00.0/$(uuid 2)" ]
 [ -z "$(find "$SIM_DIR/big/etc/mdevctl.d" -name "$(uuid 5)")" ]
-# Moved VMs' source mdevs (and web01's definition) removed; fail01's kept.
+# late01 runs on big after all: its mdev there is kept.
+exists big "$(uuid 7)"
+# Moved VMs' source mdevs (and web01's definition) removed; fail01's and late01's kept.
 for n in 1 2 3 4; do absent src "$(uuid "$n")"; done
 exists src "$(uuid 5)"
+exists src "$(uuid 7)"
 [ ! -e "$SIM_DIR/src/etc/mdevctl.d/0000:3b:00.0/$(uuid 1)" ]
 grep -q "| web01 | big | probe |" "$SIM_DIR/plan.md"

@@ -20,6 +20,7 @@ from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts impo
     hostvars,
     mtype,
     parent,
+    vf,
     with_definitions,
     with_vms,
 )
@@ -89,7 +90,7 @@ def test_two_vms_never_count_on_the_same_last_instance():
     result = plan(data)
     assert len(result["placements"]) == 1 and len(result["unplaced"]) == 1
     left_out = result["unplaced"][0]
-    assert left_out["candidates"]["t1"].startswith("compatible, but what is left does not take")
+    assert left_out["candidates"]["t1"].startswith("compatible but full: what is left does not take")
     assert result["capacity"]["t1"][PARENT][T] == 0
     # positive control: with a second instance both go
     assert placed(plan(hostvars(src=source(a=[T], b=[T]), t1=target({T: 2})))) == {"a": "t1", "b": "t1"}
@@ -202,7 +203,7 @@ def test_a_host_holding_the_vm_uuid_is_not_used():
     data = hostvars(src=source(a=[T]), clash=target({T: 4}, devices={uuid(1): (PARENT, T)}), ok=target({T: 1}))
     assert placed(plan(data)) == {"a": "ok"}
     del data["ok"]
-    assert "already holds an mdev with the UUID" in unplaced(plan(data))["a"]["candidates"]["clash"]
+    assert "already holds or defines an mdev with the UUID" in unplaced(plan(data))["a"]["candidates"]["clash"]
 
 
 def test_match_vars_and_where_apply():
@@ -268,3 +269,79 @@ def test_bad_input_names_it(kw, message):
 def test_a_source_whose_vms_are_unknown_is_refused():
     assert "its VMs are not known (the libvirt subset was not gathered)" in fails(
         hostvars(src=target({T: 4}), t1=target({T: 4})))
+
+
+# -- found by review: each case that made the plan lie, with its control ----------------------------
+
+def test_device_level_records_are_judged():
+    src = source(a=[T])
+    src["devices"][uuid(1)]["migration"] = {"attribute": "migration_version", "version": None, "supported": False,
+                                            "errno": "ENODEV"}
+    data = hostvars(src=src, t1=target({T: 4}))
+    assert plan(data)["placements"] == [] and TARGETS(data, vm="a", min_available=0) == []
+    src["devices"][uuid(1)]["migration"] = {"attribute": "migration_version", "version": "v-222", "supported": True,
+                                            "errno": None}
+    assert placed(plan(data)) == {"a": "t1"}
+
+
+def test_a_gpu_of_vendor_vfio_vfs_takes_one_vm_per_plan():
+    vgpu = 557
+    src_vfs = dict(("0000:41:00.%d" % i, vf("0000:41:00.0", current=vgpu)) for i in range(4, 8))
+    src = facts(vendor_vfio=src_vfs)
+    src = with_vms(src, **dict((n, (True, [], [a])) for n, a in zip("abcd", sorted(src_vfs))))
+
+    def gpu(bus):
+        physfn = "0000:%s:00.0" % bus
+        return dict(("0000:%s:%02d.%d" % (bus, d, i), vf(physfn, current=0, creatable={str(vgpu): "L40S-24Q"}))
+                    for d in (1, 2) for i in range(8))
+    # 16 free VFs say that one more vGPU fits, not sixteen
+    result = plan(hostvars(src=src, t1=facts(vendor_vfio=gpu("81"))))
+    assert len(result["placements"]) == 1
+    two_gpus = dict(gpu("81"), **gpu("c1"))
+    assert len(plan(hostvars(src=src, t1=facts(vendor_vfio=two_gpus)))["placements"]) == 2
+
+
+def test_one_machine_under_two_names_is_not_counted_twice():
+    twin = target({T: 1})
+    data = hostvars(src=source(a=[T], b=[T]), gpu7=twin, alias=dict(twin))
+    result = plan(data)
+    assert result["placements"] == []
+    assert "one machine under several inventory names" in unplaced(result)["a"]["candidates"]["gpu7"]
+    other = target({T: 1})
+    assert sorted(placed(plan(hostvars(src=source(a=[T], b=[T]), gpu7=twin, other=other))).values()) == \
+        ["gpu7", "other"]
+
+
+@pytest.mark.parametrize("key, entry", [("devices", "garbage"), ("devices", {"parent": PARENT, "type_id": ["x"]}),
+                                        ("vendor_vfio", "junk")])
+def test_malformed_devices_of_a_candidate_make_it_unknown(key, entry):
+    bad = target({T: 4})
+    bad[key] = {"6f2b1c52-8a31-4d0e-9f4e-000000000900": entry}
+    result = plan(hostvars(src=source(a=[T]), bad=bad))
+    assert unplaced(result)["a"]["candidates"]["bad"].startswith("unknown: malformed mdev facts")
+
+
+def test_a_candidate_that_defines_the_uuid_is_not_used():
+    defines = with_definitions(target({T: 4}, {T: 4}), d=(PARENT2, T, "manual", False))
+    uuid_defined = sorted(defines["defined"])[0]
+    src = source(a=[T])
+    src["devices"][uuid_defined] = src["devices"].pop(uuid(1))
+    src["domains"]["a"]["mdevs"] = [uuid_defined]
+    assert placed(plan(hostvars(src=src, t1=defines))) == {}
+    assert placed(plan(hostvars(src=src, t1=target({T: 4})))) == {"a": "t1"}
+
+
+def test_a_device_held_twice_is_not_planned():
+    src = source(a=[T], b=[T])
+    src["domains"]["b"]["mdevs"] = list(src["domains"]["a"]["mdevs"])
+    result = plan(hostvars(src=src, t1=target({T: 4})))
+    assert result["placements"] == []
+    assert "names 6f2b1c52-8a31-4d0e-9f4e-000000000001 more than once" in unplaced(result)["a"]["why"]
+
+
+def test_reasons_of_an_unplaced_vm_are_bounded():
+    hosts = dict(("t%03d" % i, target({U: 4})) for i in range(60))
+    result = plan(hostvars(src=source(a=[T]), **hosts))
+    left_out = unplaced(result)["a"]
+    assert len(left_out["candidates"]) == 50 and left_out["candidates_not_listed"] == 10
+    assert left_out["verdicts"] == {"incompatible": 60}

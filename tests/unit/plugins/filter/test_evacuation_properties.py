@@ -11,9 +11,9 @@ The property proved, for every generated fleet (policy ``version``, no probe):
    (sum of placed_t / free_t <= 1).
 2. No split: every VM of the source is in exactly one of ``placements`` and ``unplaced``, and a
    placement names one target and a target parent for each of its devices.
-3. Nothing unknown placed: each placed device's target parent publishes the source's version for
-   its type, the target holds no mdev with the device's UUID, and ``migration_targets(vm=...)``
-   calls the target compatible.
+3. Nothing unknown placed: each placed device's own record (if any) is its type's version, its
+   target parent publishes that version for its type, the target holds no mdev with the device's
+   UUID, and ``migration_targets(vm=...)`` calls the target compatible.
 4. Unplaced only when nothing could take it: for an unplaced VM, no candidate alone can take all
    its devices (every assignment of its devices to compatible parents tried) with the capacity
    left at the end of the plan. Capacity only shrinks as the plan goes, so this also holds for the
@@ -36,8 +36,10 @@ from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts impo
     device,
     facts,
     hostvars,
+    migration,
     mtype,
     parent,
+    unsupported,
     with_definitions,
     with_vms,
 )
@@ -61,16 +63,22 @@ def uuid(n):
 def fleets(draw):
     """``(hostvars, truth)``: truth holds what the oracle needs, apart from the filter's input."""
     vm_types = draw(st.lists(st.lists(st.sampled_from(TYPES), min_size=1, max_size=3), min_size=1, max_size=5))
-    vms, devices, serial = {}, {}, itertools.count(1)
+    vms, devices, serial, movable = {}, {}, itertools.count(1), set()
     for index, types in enumerate(vm_types):
         uuids = []
         for type_id in types:
             uuids.append(uuid(next(serial)))
-            devices[uuids[-1]] = device(SOURCE_PARENT, type_id)
+            # The device's own record: none, the type's version, another version, no migration.
+            record = draw(st.sampled_from([None] * 4 + [version(type_id), "v-device", "unsupported"]))
+            mig = unsupported() if record == "unsupported" else migration(record)
+            devices[uuids[-1]] = device(SOURCE_PARENT, type_id, mig)
+            if record in (None, version(type_id)):
+                movable.add(uuids[-1])
         vms["vm%d" % index] = uuids
     src = facts(parents={SOURCE_PARENT: parent(dict((t, mtype(8, version(t))) for t in TYPES))}, devices=devices)
     data = {"src": with_vms(src, **dict((n, (True, u)) for n, u in vms.items()))}
-    truth = {"vms": dict((n, [(u, devices[u]["type_id"]) for u in us]) for n, us in vms.items()), "hosts": {}}
+    truth = {"vms": dict((n, [(u, devices[u]["type_id"]) for u in us]) for n, us in vms.items()), "hosts": {},
+             "movable": movable}
     for index in range(draw(st.integers(1, 5))):
         name = "t%d" % index
         if draw(st.integers(0, 9)) == 0:
@@ -117,8 +125,10 @@ def holds(parent_truth, placed):
     return len(parent_truth["existing"] | set(t for t, n in placed.items() if n)) <= 1
 
 
-def compatible_parents(host_truth, uuid_, type_id):
-    if host_truth is None or uuid_ in host_truth["held"]:
+def compatible_parents(truth, host_truth, uuid_, type_id):
+    """Parents that take the device by the version rule: its own record none or the type's version, the
+    target's type publishing that version, and the target not holding its UUID."""
+    if host_truth is None or uuid_ in host_truth["held"] or uuid_ not in truth["movable"]:
         return []
     return [p for p, t in sorted(host_truth["parents"].items()) if t["published"].get(type_id) == version(type_id)]
 
@@ -134,7 +144,7 @@ def usage(result):
 
 def fits_alone(truth, host, vm_devices, placed):
     host_truth = truth["hosts"][host]
-    options = [compatible_parents(host_truth, u, t) for u, t in vm_devices]
+    options = [compatible_parents(truth, host_truth, u, t) for u, t in vm_devices]
     if any(not o for o in options):
         return False
     for assignment in itertools.product(*options):
@@ -163,7 +173,7 @@ def test_plans_keep_the_four_promises(fleet, strategy):
         assert [d["device"] for d in placement["devices"]] == [u for u, _t in truth["vms"][placement["vm"]]]
         # 3. nothing unknown placed
         for dev in placement["devices"]:
-            assert dev["target_parent"] in compatible_parents(truth["hosts"][placement["target"]], dev["device"],
+            assert dev["target_parent"] in compatible_parents(truth, truth["hosts"][placement["target"]], dev["device"],
                                                               dev["type_id"])
         assert placement["target"] in TARGETS(data, vm=placement["vm"], policy="version", min_available=0)
     # 4. unplaced only if no single candidate could take it alone
