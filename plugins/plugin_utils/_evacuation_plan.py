@@ -103,7 +103,6 @@ class Planner:
         self.fleet = fleet
         self.context = context
         self.candidates = candidates
-        self.strategy = strategy
         self.direction = -1 if strategy == "spread" else 1
         self.need = max(1, min_available)
         self.facts = dict((h, fleet.facts(h)) for h in candidates)
