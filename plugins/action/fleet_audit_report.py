@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import json
 import os
 import stat
 import tempfile
@@ -29,6 +30,12 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._fleet_input import Fleet
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_render import generated_at_of, render
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_slices import (
+    merge_partials,
+    partial_report,
+    slice_problem,
+)
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import PolicyInputError
 
 PLUGIN = "fleet_audit_report"
 FORMATS = {"json": "json", "markdown": "md", "html": "html"}
@@ -42,7 +49,13 @@ ARGUMENT_SPEC = dict(
     probes=dict(type="raw"),
     policy=dict(type="str", default="auto", choices=["auto", "version", "identity"]),
     mode=dict(type="raw", default=DEFAULT_MODE),
+    partial=dict(type="bool", default=False),
+    slice=dict(type="str"),
+    merge_from=dict(type="list", elements="path"),
+    expect_slices=dict(type="int"),
 )
+# With merge_from, these come from the partial reports: given as well, they would be ignored.
+MERGE_TAKES = ("hosts", "probes", "policy")
 
 
 class _ActionArgs:
@@ -91,18 +104,23 @@ def _current_mode(path):
         return None
 
 
-def plan_file(path, fmt, report, mode):
+def render_partial(report, _fmt="json"):
+    """A partial report is read by machines only: compact JSON, keys sorted so that equal data is equal text."""
+    return json.dumps(report, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def plan_file(path, fmt, report, mode, renderer=render):
     """What writing ``report`` as ``fmt`` at ``path`` would do: a dict with ``content`` (None when the
     content is unchanged apart from ``generated_at``), ``before`` (the existing text) and ``chmod``."""
     before = _read(path)
     content = None
     if before is None:
-        content = render(report, fmt)
+        content = renderer(report, fmt)
     else:
         old_at = generated_at_of(fmt, before)
-        same = render(dict(report, generated_at=old_at), fmt) if old_at is not None else None
+        same = renderer(dict(report, generated_at=old_at), fmt) if old_at is not None else None
         if same != before:
-            content = render(report, fmt)
+            content = renderer(report, fmt)
     return {"path": path, "format": fmt, "before": before, "content": content,
             "chmod": content is None and _current_mode(path) != mode}
 
@@ -128,6 +146,22 @@ def write_atomically(path, text, mode):
         except OSError:
             pass
         raise
+
+
+def slicing_problem(args, given_args):
+    """What is wrong with the options of a sliced audit (``partial``, ``slice``, ``merge_from``,
+    ``expect_slices``), or None; ``given_args`` are the options as the task gave them."""
+    if args["partial"] and args["merge_from"] is not None:
+        return "partial writes one slice's partial report and merge_from merges them; give one of them"
+    if args["partial"] and slice_problem(args["slice"]):
+        return "slice (required with partial): %s" % slice_problem(args["slice"])
+    given = [k for k in MERGE_TAKES if k in given_args]
+    if args["merge_from"] is not None and given:
+        return "with merge_from, %s come from the partial reports; do not give %s" % (
+            ", ".join(MERGE_TAKES), ", ".join(given))
+    if args["merge_from"] is None and args["expect_slices"] is not None:
+        return "expect_slices applies to merge_from only"
+    return None
 
 
 def _diff(plan):
@@ -158,20 +192,29 @@ class ActionModule(ActionBase):
             mode = parse_mode(args["mode"])
         except ValueError as exc:
             raise AnsibleActionFail("%s: mode: %s" % (PLUGIN, exc))
+        problem = slicing_problem(args, self._task.args)
+        if problem:
+            raise AnsibleActionFail("%s: %s" % (PLUGIN, problem))
         dest = args["dest"]
         if os.path.exists(dest) and not os.path.isdir(dest):
             raise AnsibleActionFail("%s: dest %s exists and is not a directory" % (PLUGIN, dest))
-        hostvars = task_vars.get("hostvars")
-        if hostvars is None:
-            raise AnsibleActionFail("%s: no hostvars available" % PLUGIN)
-        fleet = Fleet(_ActionArgs(), hostvars)
         generated_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        report = build_report(fleet.report_fleet(args["hosts"]), args["policy"], fleet.probe_lookup(args["probes"]),
-                              generated_at)
-
-        # Everything is rendered and compared before the first write: bad input writes nothing.
-        plans = [plan_file(os.path.join(dest, "%s.%s" % (args["name"], FORMATS[fmt])), fmt, report, mode)
-                 for fmt in dict.fromkeys(args["formats"])]
+        try:
+            if args["partial"]:
+                partial = self._partial(args, task_vars, generated_at)
+                path = os.path.join(dest, "%s.partial-%s.json" % (args["name"], args["slice"]))
+                plans = [plan_file(path, "json", partial, mode, render_partial)]
+                summary = {"slice": args["slice"], "hosts": len(partial["hosts"]),
+                           "hosts_with_facts": sum(1 for f in partial["hosts"].values() if f is not None),
+                           "hosts_without_facts": sorted(h for h, f in partial["hosts"].items() if f is None)}
+            else:
+                report = self._report(args, task_vars, generated_at)
+                summary = report["summary"]
+                # Everything is rendered and compared before the first write: bad input writes nothing.
+                plans = [plan_file(os.path.join(dest, "%s.%s" % (args["name"], FORMATS[fmt])), fmt, report, mode)
+                         for fmt in dict.fromkeys(args["formats"])]
+        except PolicyInputError as exc:
+            raise AnsibleActionFail("%s: %s" % (PLUGIN, exc))
         if not self._task.check_mode:
             try:
                 os.makedirs(dest, exist_ok=True)
@@ -184,9 +227,38 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail("%s: cannot write the report in %s: %s" % (PLUGIN, dest, to_native(exc)))
         changed_files = [p["path"] for p in plans if p["content"] is not None or p["chmod"]]
         result.update(changed=bool(changed_files), files=[p["path"] for p in plans], changed_files=changed_files,
-                      summary=report["summary"], generated_at=generated_at)
+                      summary=summary, generated_at=generated_at)
         if self._task.diff:
             diffs = [d for d in (_diff(p) for p in plans) if d is not None]
             if diffs:
                 result["diff"] = diffs
         return result
+
+    def _fleet(self, task_vars):
+        hostvars = task_vars.get("hostvars")
+        if hostvars is None:
+            raise AnsibleActionFail("%s: no hostvars available" % PLUGIN)
+        return Fleet(_ActionArgs(), hostvars)
+
+    def _partial(self, args, task_vars, generated_at):
+        """One slice's partial report: its hosts' facts and probe outcomes, judged only at the merge."""
+        fleet = self._fleet(task_vars)
+        return partial_report(fleet.report_fleet(args["hosts"]), args["policy"], fleet.probe_lookup(args["probes"]),
+                              args["slice"], generated_at)
+
+    def _report(self, args, task_vars, generated_at):
+        if args["merge_from"] is None:
+            fleet = self._fleet(task_vars)
+            return build_report(fleet.report_fleet(args["hosts"]), args["policy"], fleet.probe_lookup(args["probes"]),
+                                generated_at)
+        merged, policy, probes = merge_partials([(path, _load_partial(path)) for path in args["merge_from"]],
+                                                args["expect_slices"])
+        return build_report(merged, policy, probes, generated_at)
+
+
+def _load_partial(path):
+    try:
+        with open(path, "rb") as handle:
+            return json.loads(handle.read().decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PolicyInputError("cannot read the partial report %s: %s" % (path, to_native(exc)))

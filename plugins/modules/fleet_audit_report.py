@@ -68,6 +68,37 @@ options:
     type: str
     choices: [auto, version, identity]
     default: auto
+  partial:
+    description:
+      - Write the partial report of one slice of the fleet instead of the report - for a fleet audited in slices
+        (AWX or Automation Platform job slicing, or C(--limit) partitions), whose report is then made by O(merge_from).
+      - A partial report holds the slice's hosts' mdev facts and probe outcomes, not verdicts - domains, stranded
+        devices and version drift need every host at once. It is written as C(<name>.partial-<slice>.json) in O(dest);
+        O(formats) does not apply.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  slice:
+    description:
+      - The slice's identifier with O(partial=true) (required then) - 1 to 64 letters, digits, C(.), C(_) or C(-). Each
+        slice of one audit needs its own; a later run of the same slice replaces its file.
+    type: str
+    version_added: 0.2.0
+  merge_from:
+    description:
+      - Paths of the partial reports of every slice (O(partial)). The report is built from them, as a single run over
+        all their hosts would build it - the files written are the same apart from C(generated_at).
+      - Hosts, probe outcomes and the policy come from the partial reports, so O(hosts), O(probes) and O(policy) must
+        not be given. The slices must have one policy, all be probed or none, and no host may be in two slices.
+    type: list
+    elements: path
+    version_added: 0.2.0
+  expect_slices:
+    description:
+      - With O(merge_from), how many partial reports there must be. Without it, a slice that failed or has not finished
+        would silently leave its hosts out of the report.
+    type: int
+    version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -112,6 +143,21 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ audit.files }}"
   run_once: true
+
+- name: Write this slice's partial report (in a sliced job every slice writes its own)
+  vfio.mdev_migration.fleet_audit_report:
+    dest: "{{ playbook_dir }}/mdev-audit-slices"
+    partial: true
+    slice: "{{ awx_job_id | default('1') }}"
+    hosts: "{{ groups['mdev_hosts'] }}"
+  run_once: true
+
+- name: Once every slice has finished, merge the partial reports into the report
+  vfio.mdev_migration.fleet_audit_report:
+    dest: "{{ playbook_dir }}/mdev-audit-slices"
+    merge_from: "{{ query('ansible.builtin.fileglob', playbook_dir ~ '/mdev-audit-slices/mdev-audit.partial-*.json') }}"
+    expect_slices: 1
+  run_once: true
 """
 
 RETURN = r"""
@@ -128,12 +174,15 @@ changed_files:
   elements: str
   sample: [/tmp/mdev-audit/mdev-audit.json]
 summary:
-  description: The report's C(summary) (see C(docs/report-schema.json)).
+  description:
+    - The report's C(summary) (see C(docs/report-schema.json)). With O(partial), only the slice's counts - C(slice),
+      C(hosts), C(hosts_with_facts) and C(hosts_without_facts).
   returned: always
   type: dict
   sample: {"hosts": 11, "hosts_with_facts": 10, "hosts_without_facts": ["gpu-x9"], "types": 9, "devices": 5,
            "capacity": 102, "domains": 10, "stranded_devices": 1, "version_drift": 2, "errors": 0}
   contains:
+    slice: {description: "With O(partial) only - the slice's identifier.", type: str}
     hosts: {description: "Hosts in the report.", type: int}
     hosts_with_facts: {description: "Hosts with usable mdev facts.", type: int}
     hosts_without_facts: {description: "Hosts without (usable) mdev facts - unreachable, not gathered or malformed.",

@@ -162,3 +162,20 @@ def apply_probe(offline, outcome, source, versions):
         return decision(UNKNOWN, None, missing + _offline_said(offline), **keep)
     return decision(COMPATIBLE, EVIDENCE_PROBE, ["the target's driver accepted %s in a write probe"
                                                  % ", ".join(versions)], **keep)
+
+
+OUTCOME_STATUSES = (OK, MISSING, "unreachable", "failed", "skipped")
+
+
+def saved_outcome(value, where):
+    """An outcome written to a file by ``outcome_of`` and read back, checked: it must be one."""
+    if not isinstance(value, Mapping) or set(value) != set(("status", "records", "message")):
+        raise PolicyInputError("%s is not a probe outcome (status, records, message)" % where)
+    if value["status"] not in OUTCOME_STATUSES:
+        raise PolicyInputError("%s: status %r is none of %s" % (where, value["status"], ", ".join(OUTCOME_STATUSES)))
+    records = value["records"]
+    if isinstance(records, str) or not isinstance(records, Sequence) or not all(_is_record(r) for r in records):
+        raise PolicyInputError("%s: records must be a list of probe records" % where)
+    if value["message"] is not None and not isinstance(value["message"], str):
+        raise PolicyInputError("%s: message must be a string or null" % where)
+    return _outcome(value["status"], records, value["message"])
