@@ -10,19 +10,26 @@ import sys
 from bench_selection import fleet  # pylint: disable=import-error
 
 
-def main():
-    hosts, out = int(sys.argv[1]), sys.argv[2]
+def write_cache(out, names, mdev_facts_of):
+    """The cache and inventory of hosts ``names``; ``mdev_facts_of(host)`` None leaves a host out of the cache."""
     os.makedirs(os.path.join(out, "facts"), exist_ok=True)
     # Through ansible-core's own fact cache, so the files have the layout of this core version.
     os.environ["ANSIBLE_CACHE_PLUGIN"] = "jsonfile"
     os.environ["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = os.path.join(out, "facts")
     from ansible.plugins.loader import cache_loader  # pylint: disable=import-outside-toplevel
     cache = cache_loader.get("jsonfile")
-    data = fleet(hosts)
-    for host, entry in data.items():
-        cache.set(host, {"mdev": entry["ansible_facts"]["mdev"]})
+    for host in names:
+        facts = mdev_facts_of(host)
+        if facts is not None:
+            cache.set(host, {"mdev": facts})
     with open(os.path.join(out, "inventory.ini"), "w") as handle:
-        handle.write("[mdev_hosts]\n" + "\n".join(sorted(data)) + "\n")
+        handle.write("[mdev_hosts]\n" + "\n".join(names) + "\n")
+
+
+def main():
+    hosts, out = int(sys.argv[1]), sys.argv[2]
+    data = fleet(hosts)
+    write_cache(out, sorted(data), lambda host: data[host]["ansible_facts"]["mdev"])
 
 
 if __name__ == "__main__":
