@@ -68,7 +68,7 @@ def fleet_members(fleet):
 
 def _judge(source, member, fleet, context):
     """The pair rule's decision for ``source`` on the member's parent alone."""
-    results, reason = parent_results(source, member["host"], fleet[member["host"]], context)
+    results, reason = parent_results(source, member["host"], fleet[member["host"]], context, only=member["parent"])
     for result in results or []:
         if result["parent"] == member["parent"]:
             return result

@@ -92,8 +92,9 @@ def sources_problem(sources, host, facts, clash=True):
     return None
 
 
-def _parent_decisions(source, facts, policy):
-    """Offline decisions for every parent (or GPU) of the host that could take ``source``."""
+def _parent_decisions(source, facts, policy, only=None):
+    """Offline decisions for every parent (or GPU) of the host that could take ``source``, or for
+    parent ``only`` alone (each parent is decided on its own, so the others change nothing)."""
     kernel = facts.get("kernel_release")
     if source["kind"] == KIND_VENDOR_VFIO:
         if not shape.subset_gathered(facts, "vendor_vfio"):
@@ -103,13 +104,14 @@ def _parent_decisions(source, facts, policy):
             return None, "malformed mdev facts: %s" % problem
         if not gpus:
             return [], "the host has no NVIDIA vendor-VFIO virtual functions"
-        return [decide_gpu(source, physfn, gpus[physfn], kernel, policy) for physfn in sorted(gpus)], None
+        return [decide_gpu(source, physfn, gpus[physfn], kernel, policy) for physfn in sorted(gpus)
+                if only is None or physfn == only], None
     if not shape.subset_gathered(facts, "types"):
         return None, "mdev types were not gathered on the target (gather_subset)"
     results = []
     reservations = Reservations(facts)
-    for name in sorted(facts.get("parents") or {}):
-        parent = facts["parents"][name]
+    for name in sorted(facts.get("parents") or {}) if only is None else [only]:
+        parent = (facts.get("parents") or {}).get(name) or {}
         mtype = (parent.get("types") or {}).get(source["type_id"])
         if mtype is None:
             continue
@@ -152,10 +154,10 @@ def _best(results):
     return [r for r in results if (r["verdict"], r["evidence"]) == (best["verdict"], best["evidence"])]
 
 
-def parent_results(source, host, facts, context):
-    """``(decisions, reason)``: every parent's decision with probe evidence and ``where`` laid over
-    it; decisions is None (unknown) or empty (incompatible) with the reason."""
-    results, empty_reason = _parent_decisions(source, facts, context.policy)
+def parent_results(source, host, facts, context, only=None):
+    """``(decisions, reason)``: every parent's decision (or parent ``only``'s) with probe evidence
+    and ``where`` laid over it; decisions is None (unknown) or empty (incompatible) with the reason."""
+    results, empty_reason = _parent_decisions(source, facts, context.policy, only)
     if not results:
         return results, empty_reason
     versions = versions_to_probe(source)
