@@ -9,7 +9,8 @@ Every read and write the collection makes goes through ``Sysfs``. It is rooted l
 mdevctl's environment root: all paths are relative to ``root`` (``/sys`` on a real host, a
 simulated tree in tests), links are resolved, and a path whose resolution leaves the root is
 refused. Failures come back as ``SysfsError`` values carrying the errno name and the path, so
-a scan can record them and go on; nothing here raises on an I/O error.
+a scan can record them and go on; nothing here raises on an I/O error. ``Sysfs.opendir`` gives a
+``SysfsDir``, the same reads for the entries of one directory opened once.
 """
 
 from __future__ import absolute_import, division, print_function

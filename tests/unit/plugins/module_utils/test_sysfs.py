@@ -280,7 +280,7 @@ def test_resolution_of_links_is_realpaths(tree, tmp_path_factory):
         "class/mdev_bus/a": "../../devices/p/0000:01:00.0",     # a parent, as sysfs writes it
         "class/mdev_bus/b": "../mdev_bus/a",                    # a chain
         "class/mdev_bus/c": "a/sub/..",                         # ".." after a link: not lexical
-        "class/mdev_bus/d": "a/sub/../../0000:01:00.0/./sub//", # dots, double and trailing slashes
+        "class/mdev_bus/d": "a/sub/../../0000:01:00.0/./sub//",  # dots, double and trailing slashes
         "class/mdev_bus/e": "../../../../../../../../../..",     # far above everything
         "class/mdev_bus/f": str(outside / "d"),                  # absolute, outside
         "class/mdev_bus/g": os.path.join(str(root), "bus"),      # absolute, inside
