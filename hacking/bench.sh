@@ -4,6 +4,7 @@
 # latest figures. Needs root (FUSE, tmpfs, unshare) and mdevctl (installed here from Debian).
 #   hacking/bench.sh            # all five cases
 #   CASES="gather select" hacking/bench.sh
+#   CASES=gather BEFORE=main hacking/bench.sh   # gather, with main's mdev_facts side by side
 set -euo pipefail
 # shellcheck source=hacking/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +27,12 @@ seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N);
 
 if wants gather; then
   log "1. Gather at scale: mdev_facts vs mdevctl vs the floor"
+  # BEFORE=<git revision>: that revision's mdev_facts is timed too, side by side.
+  if [ -n "${BEFORE:-}" ]; then
+    mkdir -p "$WORK/before/ansible_collections/vfio/mdev_migration"
+    git -C "$REPO" archive "$BEFORE" | tar -C "$WORK/before/ansible_collections/vfio/mdev_migration" -xf -
+    export BENCH_BEFORE="$WORK/before"
+  fi
   BENCH_RUNS="${BENCH_RUNS:-7}" python "$BENCH/bench_gather.py"
 fi
 

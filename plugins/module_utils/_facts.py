@@ -97,8 +97,9 @@ class FactGatherer(VendorVfioReader):
         self.libvirt = libvirt              # a _facts_libvirt.LibvirtReader
         self.mdevctl_dir = mdevctl_dir      # mdevctl's configuration directory, None: not read
 
-    def migration_record(self, relpath):
-        """``{attribute, version, supported, errno}`` for the version attribute in ``relpath``.
+    def migration_record(self, src):
+        """``{attribute, version, supported, errno}`` for the version attribute in ``src`` (a
+        ``SysfsDir``).
 
         - the attribute reads and holds a valid version: ``supported`` true;
         - the read fails with an errno the RFC gives for "migration unsupported" (ENODEV,
@@ -109,15 +110,14 @@ class FactGatherer(VendorVfioReader):
           set, and the error recorded: nothing is known about support.
         """
         for attribute in VERSION_ATTRIBUTES:
-            path = os.path.join(relpath, attribute)
-            value, err = self.fs.read(path)
+            value, err = src.read(attribute)
             if err is not None and err.errno == "ENOENT":
                 continue        # no such attribute (or gone since listing): try the next name
             if err is None:
                 problem = version_problem(value)
                 if problem is None:
                     return {"attribute": attribute, "version": value, "supported": True, "errno": None}
-                err = SysfsError(self.fs.abspath(path), EBADVERSION,
+                err = SysfsError(src.abspath(attribute), EBADVERSION,
                                  "value %r %s, so it is not a migration version" % (value[:80], problem))
             if err.errno in UNSUPPORTED_READ_ERRNOS:
                 return {"attribute": attribute, "version": None, "supported": False, "errno": err.errno}
@@ -157,15 +157,17 @@ class FactGatherer(VendorVfioReader):
         return parent
 
     def gather_type(self, type_dir):
-        info = {
-            "name": self._read(os.path.join(type_dir, "name"), optional=True),
-            "description": self._read(os.path.join(type_dir, "description"), optional=True),
-            "device_api": self._read(os.path.join(type_dir, "device_api")),
-            "available_instances": self._read_int(os.path.join(type_dir, "available_instances")),
-            "devices": self._list(os.path.join(type_dir, "devices")),
-        }
-        if "versions" in self.subset:
-            info["migration"] = self.migration_record(type_dir)
+        # One directory descriptor for all of a type's entries: a host has thousands of types.
+        with self.fs.opendir(type_dir) as src:
+            info = {
+                "name": self._read("name", optional=True, src=src),
+                "description": self._read("description", optional=True, src=src),
+                "device_api": self._read("device_api", src=src),
+                "available_instances": self._read_int("available_instances", src=src),
+                "devices": self._list("devices", src),
+            }
+            if "versions" in self.subset:
+                info["migration"] = self.migration_record(src)
         return info
 
     def gather_device(self, uuid):
@@ -177,7 +179,8 @@ class FactGatherer(VendorVfioReader):
             "type_id": self._link(os.path.join(device_dir, "mdev_type"), required=True),
         }
         if "versions" in self.subset:
-            device["migration"] = self.migration_record(device_dir)
+            with self.fs.opendir(device_dir) as src:
+                device["migration"] = self.migration_record(src)
         return device
 
     def gather(self):

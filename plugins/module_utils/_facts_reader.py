@@ -51,15 +51,21 @@ class SysfsReader:
         if err is not None:
             self.errors.append(err.as_dict())
 
-    def _read(self, relpath, optional=False, reader=None):
-        """Read an attribute; an absent optional attribute is None without an error."""
-        value, err = (reader or self.fs.read)(relpath)
+    def _read(self, relpath, optional=False, src=None):
+        """Read an attribute; an absent optional attribute is None without an error.
+
+        ``src`` is where ``relpath`` is: the tree (default), or a ``SysfsDir`` and a name in it.
+        """
+        return self._kept((src or self.fs).read(relpath), optional)
+
+    def _read_int(self, relpath, optional=False, signed=False, src=None):
+        return self._kept((src or self.fs).read_int(relpath, signed=signed), optional)
+
+    def _kept(self, result, optional):
+        value, err = result
         if err is not None and not (optional and err.errno == "ENOENT"):
             self._record(err)
         return value
-
-    def _read_int(self, relpath, optional=False, signed=False):
-        return self._read(relpath, optional, lambda p: self.fs.read_int(p, signed=signed))
 
     def _link(self, relpath, required=False):
         """Base name of a link's target; a required link that is missing is an error."""
@@ -69,8 +75,8 @@ class SysfsReader:
         self._record(err)
         return name
 
-    def _list(self, relpath):
-        names, err = self.fs.listdir(relpath)
+    def _list(self, relpath, src=None):
+        names, err = (src or self.fs).listdir(relpath)
         self._record(err)
         return names or []
 

@@ -9,7 +9,8 @@ Every read and write the collection makes goes through ``Sysfs``. It is rooted l
 mdevctl's environment root: all paths are relative to ``root`` (``/sys`` on a real host, a
 simulated tree in tests), links are resolved, and a path whose resolution leaves the root is
 refused. Failures come back as ``SysfsError`` values carrying the errno name and the path, so
-a scan can record them and go on; nothing here raises on an I/O error.
+a scan can record them and go on; nothing here raises on an I/O error. ``Sysfs.opendir`` gives a
+``SysfsDir``, the same reads for the entries of one directory opened once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -47,6 +48,13 @@ def errno_name(number):
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+# A directory opened only to look names up in it needs no read permission (as a lookup through
+# its path needs none): O_PATH where the system has it.
+_O_PATH = getattr(os, "O_PATH", os.O_RDONLY)
+# Reads relative to a directory descriptor need openat(2) and listing an open directory; without
+# them (not Linux) every read takes the path-based way.
+_DIR_FD = os.open in os.supports_dir_fd and os.listdir in os.supports_fd
 
 
 def _close(fd):
@@ -56,6 +64,73 @@ def _close(fd):
         os.close(fd)
     except OSError:
         pass
+
+
+def _read_fd(fd):
+    """One bounded ``read(2)`` of an open attribute, which is then closed."""
+    try:
+        return os.read(fd, MAX_VALUE_BYTES + 1)
+    finally:
+        _close(fd)
+
+
+def _decode(data, abspath, relpath):
+    """``(text, None)`` of an attribute's bytes with one trailing newline stripped, or
+    ``(None, SysfsError)`` naming ``abspath(relpath)`` (built only for an error)."""
+    if len(data) > MAX_VALUE_BYTES:
+        return None, SysfsError(abspath(relpath), ETOOBIG, "value is longer than %d bytes" % MAX_VALUE_BYTES)
+    try:
+        text = data.decode("utf-8", "strict")
+    except UnicodeDecodeError as exc:
+        return None, SysfsError(abspath(relpath), EDECODE, "value is not valid UTF-8 (byte %d)" % exc.start)
+    if text.endswith("\n"):
+        text = text[:-1]
+    return text, None
+
+
+def _as_int(result, signed, abspath, relpath):
+    """The ``(text, err)`` of a read as ``(int, None)``, or ``(None, SysfsError)``."""
+    text, err = result
+    if err:
+        return None, err
+    if (_SIGNED if signed else _UNSIGNED).match(text):
+        return int(text), None
+    return None, SysfsError(abspath(relpath), ENOTINT, "value %r is not %s decimal integer"
+                            % (text[:64], "a" if signed else "an unsigned"))
+
+
+class _Loop(Exception):
+    pass
+
+
+def _resolve_target(link, seen):
+    """What the link ``link`` leads to, its directory taken as resolved: ``_realpath_of_link``."""
+    if link in seen or len(seen) > 40:
+        raise _Loop()
+    seen.add(link)
+    target = os.readlink(link)
+    path = "" if target.startswith("/") else link[:link.rfind("/")]
+    for part in target.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            path = path[:path.rfind("/")]   # path has no links, so ".." is lexical
+            continue
+        path += "/" + part
+        if os.path.islink(path):
+            path = _resolve_target(path, seen)
+    return path or "/"
+
+
+def _realpath_of_link(link):
+    """``os.path.realpath(link)`` for a link whose directory part has no links (a cached
+    resolution): only the link's target is walked, not every component from ``/`` again, which
+    costs a parent's links a dozen ``lstat`` each. Loops and links that cannot be read are left
+    to ``realpath`` itself, so the answer is always its answer."""
+    try:
+        return _resolve_target(link, set())
+    except (_Loop, OSError):
+        return os.path.realpath(link)
 
 
 def root_problem(root, name="sysfs_root"):
@@ -123,7 +198,7 @@ class Sysfs:
             else:
                 real = self._real_dir(parent) + "/" + name
                 if os.path.islink(real):
-                    real = os.path.realpath(real)
+                    real = _realpath_of_link(real)
             self._real_dirs[head] = real
         return real
 
@@ -135,7 +210,7 @@ class Sysfs:
             return path, os.path.realpath(path)
         real = self._real_dir(head) + "/" + tail
         if os.path.islink(real):
-            real = os.path.realpath(real)
+            real = _realpath_of_link(real)
         return path, real
 
     def _outside(self, shown, real):
@@ -236,26 +311,14 @@ class Sysfs:
         are not UTF-8, ``EOVERFLOW`` for more than 4096 bytes, and with ``follow=False``
         ``ELOOP`` for an attribute that is a symbolic link.
         """
-        shown = self.abspath(relpath)
         try:
             fd, err = self._open(relpath, os.O_RDONLY | _O_CLOEXEC, follow)
             if fd is None:
                 return None, err
-            try:
-                data = os.read(fd, MAX_VALUE_BYTES + 1)
-            finally:
-                _close(fd)
+            data = _read_fd(fd)
         except OSError as exc:
-            return None, SysfsError.from_oserror(shown, exc)
-        if len(data) > MAX_VALUE_BYTES:
-            return None, SysfsError(shown, ETOOBIG, "value is longer than %d bytes" % MAX_VALUE_BYTES)
-        try:
-            text = data.decode("utf-8", "strict")
-        except UnicodeDecodeError as exc:
-            return None, SysfsError(shown, EDECODE, "value is not valid UTF-8 (byte %d)" % exc.start)
-        if text.endswith("\n"):
-            text = text[:-1]
-        return text, None
+            return None, SysfsError.from_oserror(self.abspath(relpath), exc)
+        return _decode(data, self.abspath, relpath)
 
     def read_int(self, relpath, signed=False):
         """Read a decimal integer attribute: ``(int, None)`` or ``(None, SysfsError)``.
@@ -264,13 +327,14 @@ class Sysfs:
         kernel prints with ``%u``/``%d``. ``1_000``, ``0x10``, `` 12``, ``+1`` or digits of another
         script are not integers of sysfs and give ``EINVAL``.
         """
-        text, err = self.read(relpath)
-        if err:
-            return None, err
-        if (_SIGNED if signed else _UNSIGNED).match(text):
-            return int(text), None
-        return None, SysfsError(self.abspath(relpath), ENOTINT, "value %r is not %s decimal integer"
-                                % (text[:64], "a" if signed else "an unsigned"))
+        return _as_int(self.read(relpath), signed, self.abspath, relpath)
+
+    def opendir(self, relpath):
+        """A ``SysfsDir`` to read several entries of one directory with one lookup of its path.
+
+        Close it (or use it in a ``with`` block): it holds a descriptor while open.
+        """
+        return SysfsDir(self, relpath)
 
     def write_once(self, relpath, data, create=False):
         """Write ``data`` (bytes) with exactly one unbuffered ``write(2)``.
@@ -297,6 +361,22 @@ class Sysfs:
         finally:
             _close(fd)
 
+    def _open_dir(self, relpath):
+        """A descriptor of the directory ``relpath`` when it is a plain directory (not a link)
+        whose resolved path is inside the root, else None."""
+        shown = self.abspath(relpath)
+        head, tail = os.path.split(shown)
+        if not _DIR_FD or tail in ("", ".", ".."):
+            return None
+        real_head = self._real_dir(head)
+        if not self._inside(real_head):
+            return None
+        try:
+            # O_NOFOLLOW: a directory that is a link fails (ENOTDIR) instead of being followed.
+            return os.open(real_head + "/" + tail, _O_PATH | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC)
+        except OSError:
+            return None
+
     def _entry_op(self, relpath, operation):
         """``operation(path)`` on an entry whose directory resolves inside the root; the entry
         itself is not followed. Returns ``(True, None)`` or ``(None, SysfsError)``."""
@@ -318,3 +398,90 @@ class Sysfs:
     def unlink(self, relpath):
         """Remove one file of a configuration directory (a link is removed, never followed)."""
         return self._entry_op(relpath, os.unlink)
+
+
+def _plain_name(name):
+    """True for one entry's name: relative to a directory descriptor nothing else is checked."""
+    return bool(name) and "/" not in name and name not in (".", "..")
+
+
+class SysfsDir:
+    """One directory of a ``Sysfs`` tree, opened once, whose entries are read by name.
+
+    A type's attributes are read together: the directory is resolved and checked against the
+    root as any path is, then opened (O_NOFOLLOW), and each entry is opened relative to that
+    descriptor with O_NOFOLLOW. An entry costs no lookup of the directory's path and no
+    ``realpath``, and what is read is in the directory that was checked even if its path is
+    changed meanwhile. Whatever this fast way cannot decide alone - an entry that is a link, a
+    name that is not one plain entry (``..``, ``a/b``), a directory that is a link or could not be
+    opened - takes the path-based ``Sysfs`` method, so results, refusals and errors are theirs.
+    """
+
+    __slots__ = ("fs", "relpath", "_fd")
+
+    def __init__(self, fs, relpath):
+        self.fs = fs
+        self.relpath = relpath
+        self._fd = fs._open_dir(relpath)    # pylint: disable=protected-access
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        if self._fd is not None:
+            _close(self._fd)
+            self._fd = None
+
+    def path(self, name):
+        """Path of the entry ``name`` relative to the root."""
+        return os.path.join(self.relpath, name)
+
+    def abspath(self, name):
+        return self.fs.abspath(self.path(name))
+
+    def _openat(self, name, flags):
+        """A descriptor of ``name`` opened in this directory, never through a link; None when
+        the path-based way must decide (raises OSError otherwise)."""
+        if self._fd is None or not _plain_name(name):
+            return None
+        try:
+            return os.open(name, flags | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=self._fd)
+        except OSError as exc:
+            # ELOOP: a link; ENOTDIR: a link where a directory was asked for (or not a
+            # directory, which the path-based way reports the same).
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                return None
+            raise
+
+    def read(self, name, follow=True):
+        """``Sysfs.read`` of the entry ``name``."""
+        try:
+            fd = self._openat(name, os.O_RDONLY)
+            if fd is None:
+                return self.fs.read(self.path(name), follow)
+            data = _read_fd(fd)
+        except OSError as exc:
+            return None, SysfsError.from_oserror(self.abspath(name), exc)
+        return _decode(data, self.abspath, name)
+
+    def read_int(self, name, signed=False):
+        """``Sysfs.read_int`` of the entry ``name``."""
+        return _as_int(self.read(name), signed, self.abspath, name)
+
+    def listdir(self, name):
+        """``Sysfs.listdir`` of the entry ``name``."""
+        try:
+            fd = self._openat(name, os.O_RDONLY | _O_DIRECTORY)
+            if fd is None:
+                return self.fs.listdir(self.path(name))
+            try:
+                return sorted(os.listdir(fd)), None
+            finally:
+                _close(fd)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return [], None
+            return None, SysfsError.from_oserror(self.abspath(name), exc)

@@ -163,3 +163,147 @@ def test_read_without_following_refuses_a_link(tree):
     assert fs.read("d/attr") == ("v", None)
     assert fs.read("d/attr", follow=False)[1].errno == "ELOOP"
     assert fs.read("real/attr", follow=False) == ("v", None)
+
+
+# -- SysfsDir: a directory opened once, its entries read by name ---------------------------------
+
+def _outcome(result):
+    value, err = result
+    return value, err.as_dict() if err is not None else None
+
+
+@pytest.fixture
+def mixed_tree(tree, tmp_path_factory):
+    """A directory holding every kind of entry a read can meet, and files outside the root."""
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "secret").write_text("s\n")
+    (outside / "sub").mkdir()
+    return tree({
+        "t/text": "value", "t/num": "12", "t/neg": "-3", "t/word": "twelve", "t/bad": b"\xff\n",
+        "t/full": b"7" * MAX_VALUE_BYTES, "t/over": b"7" * (MAX_VALUE_BYTES + 1), "t/sub/b": "1", "t/sub/a": "1",
+        "t/inlink": Link("other/attr"), "t/indir": Link("other"), "other/attr": "linked", "other/x": "1",
+        "t/escape": Link(str(outside / "secret")), "t/escdir": Link(str(outside)),
+        "t/dangling": Link("nowhere"), "t/relesc": Link("../../../../../../../../etc"),
+    })
+
+
+ENTRIES = ["text", "num", "neg", "word", "bad", "full", "over", "sub", "sub/a", "inlink", "indir", "escape",
+           "escdir", "escdir/secret", "dangling", "relesc", "relesc/hostname", "missing", "..", ".", "",
+           "../other/attr", "../../../../../../../etc/hostname", "indir/attr", "sub/../text"]
+
+
+@pytest.mark.parametrize("directory", ["t", "t/indir/..", "other", "t/escdir", "t/missing", "t/text", "."])
+def test_dir_reads_as_the_path_based_way(mixed_tree, directory):
+    fs = Sysfs(mixed_tree)
+    with fs.opendir(directory) as src:
+        for name in ENTRIES:
+            path = os.path.join(directory, name)
+            assert _outcome(src.read(name)) == _outcome(fs.read(path)), name
+            assert _outcome(src.read(name, follow=False)) == _outcome(fs.read(path, follow=False)), name
+            assert _outcome(src.read_int(name)) == _outcome(fs.read_int(path)), name
+            assert _outcome(src.read_int(name, signed=True)) == _outcome(fs.read_int(path, signed=True)), name
+            assert _outcome(src.listdir(name)) == _outcome(fs.listdir(path)), name
+
+
+def test_dir_outcomes_are_the_expected_ones(mixed_tree):
+    # The comparison above is only as good as the path-based answers: pin the ones that matter.
+    with Sysfs(mixed_tree).opendir("t") as src:
+        assert src.read("text") == ("value", None)
+        assert src.read_int("neg", signed=True) == (-3, None)
+        assert src.read("inlink") == ("linked", None)
+        assert src.read("inlink", follow=False)[1].errno == "ELOOP"
+        assert src.listdir("sub") == (["a", "b"], None)
+        assert src.listdir("indir") == (["attr", "x"], None)
+        assert src.listdir("missing") == ([], None)
+        assert src.listdir("text")[1].errno == "ENOTDIR"
+        for name in ("escape", "escdir/secret", "relesc/hostname", "../../../../../../../etc/hostname"):
+            value, err = src.read(name)
+            assert value is None and err.errno == "EXDEV", name
+        assert src.listdir("escdir")[1].errno == "EXDEV"
+        assert src.read("over")[1].errno == "EOVERFLOW"
+        assert src.read("bad")[1].errno == "EILSEQ"
+        assert src.read("missing")[1].as_dict() == {
+            "path": os.path.join(os.path.realpath(mixed_tree), "t/missing"), "errno": "ENOENT",
+            "message": "No such file or directory"}
+
+
+def test_dir_that_escapes_is_not_opened(mixed_tree):
+    # A directory link leaving the root gets no descriptor: its entries are refused by path.
+    with Sysfs(mixed_tree).opendir("t/escdir") as src:
+        assert src._fd is None                  # pylint: disable=protected-access
+        assert src.read("secret")[1].errno == "EXDEV"
+
+
+def test_dir_reads_the_directory_it_checked_when_its_path_is_swapped(mixed_tree, tmp_path_factory):
+    # After the check, the directory's path is made a link that leaves the root: entries are
+    # still read in the directory that was checked, never through the new link.
+    outside = tmp_path_factory.mktemp("swap")
+    (outside / "text").write_text("outside\n")
+    fs = Sysfs(mixed_tree)
+    with fs.opendir("t") as src:
+        os.rename(os.path.join(mixed_tree, "t"), os.path.join(mixed_tree, "t.old"))
+        os.symlink(str(outside), os.path.join(mixed_tree, "t"))
+        assert src.read("text") == ("value", None)
+        assert src.listdir("sub") == (["a", "b"], None)
+
+
+def test_dir_entries_cost_no_path_resolution(mixed_tree, monkeypatch):
+    fs = Sysfs(mixed_tree)
+    with fs.opendir("t") as src:
+        def refuse(*args):
+            raise AssertionError("path resolved for a plain entry")
+        monkeypatch.setattr(os.path, "realpath", refuse)
+        monkeypatch.setattr(os, "lstat", refuse)
+        assert src.read("text") == ("value", None)
+        assert src.read_int("num") == (12, None)
+        assert src.listdir("sub") == (["a", "b"], None)
+        assert src.read("missing")[1].errno == "ENOENT"
+
+
+def test_dir_descriptor_is_closed(mixed_tree):
+    fds = os.listdir("/proc/self/fd")
+    fs = Sysfs(mixed_tree)
+    with fs.opendir("t") as src:
+        assert src.read("text") == ("value", None)
+        assert len(os.listdir("/proc/self/fd")) == len(fds) + 1
+    assert len(os.listdir("/proc/self/fd")) == len(fds)
+    src.close()         # closing twice is harmless
+
+
+def test_resolution_of_links_is_realpaths(tree, tmp_path_factory):
+    # Links are resolved from their cached directory, not from / again: every answer must be
+    # os.path.realpath's, or confinement would judge another path than the one opened.
+    outside = tmp_path_factory.mktemp("beyond")
+    (outside / "d").mkdir()
+    root = tree({"devices/p/0000:01:00.0/vendor": "1", "devices/p/0000:01:00.0/sub/x": "1", "bus/pci/drivers/nv": None})
+    links = {
+        "class/mdev_bus/a": "../../devices/p/0000:01:00.0",     # a parent, as sysfs writes it
+        "class/mdev_bus/b": "../mdev_bus/a",                    # a chain
+        "class/mdev_bus/c": "a/sub/..",                         # ".." after a link: not lexical
+        "class/mdev_bus/d": "a/sub/../../0000:01:00.0/./sub//",  # dots, double and trailing slashes
+        "class/mdev_bus/e": "../../../../../../../../../..",     # far above everything
+        "class/mdev_bus/f": str(outside / "d"),                  # absolute, outside
+        "class/mdev_bus/g": os.path.join(str(root), "bus"),      # absolute, inside
+        "class/mdev_bus/h": "nowhere/../a",                     # through a missing component
+        "class/mdev_bus/i": "j", "class/mdev_bus/j": "i",        # a loop
+        "class/mdev_bus/k": "k/x",                               # a loop through itself
+        "class/mdev_bus/l": "b/../b/sub",                        # the same link twice
+        "class/mdev_bus/m": ".", "class/mdev_bus/n": "..",
+        "devices/p/0000:01:00.0/driver": "../../../bus/pci/drivers/nv",
+        "devices/p/0000:01:00.0/up": "../../../../../" + os.path.basename(str(outside)),
+    }
+    for rel, target in links.items():
+        os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+        os.symlink(target, os.path.join(root, rel))
+    real_root = os.path.realpath(root)
+    paths = [rel + extra for rel in links for extra in ("", "/vendor", "/sub", "/sub/x", "/driver", "/..")]
+    for rel in paths:
+        fs = Sysfs(root)            # a new tree each time: nothing cached from another path
+        expected = os.path.realpath(os.path.join(real_root, rel))
+        got, err = fs.resolve(rel)
+        if expected == real_root or expected.startswith(real_root + "/"):
+            assert err is None and os.path.normpath(os.path.join(real_root, got)) == expected, rel
+        else:
+            assert got is None and err.errno == "EXDEV" and expected in err.message, rel
+    assert Sysfs(root).resolve("class/mdev_bus/b") == ("devices/p/0000:01:00.0", None)
+    assert Sysfs(root).resolve("class/mdev_bus/f")[1].errno == "EXDEV"

@@ -144,6 +144,19 @@ def test_unreadable_version_is_unknown_not_unsupported(tree):
     assert [e["errno"] for e in facts["errors"]] == ["EISDIR"]
 
 
+def _failing_read(cls, suffix, errno_):
+    """``cls.read`` failing with ``errno_`` for a path (relative to the root) ending in ``suffix``."""
+    real_read = cls.read
+
+    def read(self, relpath, follow=True):
+        path = self.path(relpath) if isinstance(self, _sysfs.SysfsDir) else relpath
+        if path.endswith(suffix):
+            return None, _sysfs.SysfsError(self.abspath(relpath), errno_, "injected")
+        return real_read(self, relpath, follow)
+
+    return read
+
+
 @pytest.mark.parametrize("errno_, supported, recorded", [
     ("ENODEV", False, False), ("EOPNOTSUPP", False, False),
     ("EIO", None, True), ("EACCES", None, True), ("EILSEQ", None, True), ("EOVERFLOW", None, True),
@@ -151,14 +164,9 @@ def test_unreadable_version_is_unknown_not_unsupported(tree):
 def test_version_read_errno_states(tree, monkeypatch, errno_, supported, recorded):
     spec = pci_parent("0000:3b:00.0")
     spec.update(mdev_type("0000:3b:00.0", "t-1", "T", 1, version_attr="migration_version", version="v"))
-    real_read = _sysfs.Sysfs.read
-
-    def read(self, relpath, follow=True):
-        if relpath.endswith("t-1/migration_version"):
-            return None, _sysfs.SysfsError(self.abspath(relpath), errno_, "injected")
-        return real_read(self, relpath, follow)
-
-    monkeypatch.setattr(_sysfs.Sysfs, "read", read)
+    # A type's attributes are read through a SysfsDir, anything else by path: fault both.
+    for cls in (_sysfs.Sysfs, _sysfs.SysfsDir):
+        monkeypatch.setattr(cls, "read", _failing_read(cls, "t-1/migration_version", errno_))
     facts = run(sysfs_root=tree(spec))["ansible_facts"]["mdev"]
     mig = facts["parents"]["0000:3b:00.0"]["types"]["t-1"]["migration"]
     assert mig == {"attribute": "migration_version", "version": None, "supported": supported, "errno": errno_}
@@ -358,7 +366,9 @@ def test_hostile_parent_patterns_read_nothing_outside_root(tree, monkeypatch):
     real_open = os.open
 
     def spy(path, flags, *args, **kwargs):
-        opened.append(os.path.realpath(path))
+        # a name opened relative to a directory descriptor is where that directory is
+        base = os.readlink("/proc/self/fd/%d" % kwargs["dir_fd"]) if kwargs.get("dir_fd") is not None else ""
+        opened.append(os.path.realpath(os.path.join(base, path)))
         return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", spy)
