@@ -38,7 +38,7 @@ class JudgeContext:
     """What every host of one selection is judged with."""
 
     def __init__(self, policy="auto", where=None, probes=None, max_age=None, now=None, match_vars=(),
-                 source_vars=None):
+                 source_vars=None, host_problem=None):
         self.policy = policy
         self.where = where                  # callable (host, facts, source, parent) -> bool, or None
         self.probes = probes                # callable host -> probe outcome, or None when no probe was asked
@@ -46,6 +46,7 @@ class JudgeContext:
         self.now = now
         self.match_vars = list(match_vars)
         self.source_vars = source_vars
+        self.host_problem = host_problem or shape.host_problem     # or a memo of it for one call
 
 
 def _host_record(host, verdict, evidence, reasons, why=None):
@@ -63,7 +64,7 @@ def host_facts_problem(host, facts, context):
     """A record for a host whose facts cannot be used at all (none, malformed, stale), or None."""
     if facts is None:
         return _host_record(host, UNKNOWN, None, [NO_FACTS])
-    problem = shape.host_problem(facts)
+    problem = context.host_problem(facts)
     if problem:
         return _host_record(host, UNKNOWN, None, ["malformed mdev facts: %s" % problem])
     problem = shape.freshness_problem(facts, context.max_age, context.now)
@@ -158,9 +159,9 @@ def parent_results(source, host, facts, context):
     results, empty_reason = _parent_decisions(source, facts, context.policy)
     if not results:
         return results, empty_reason
-    versions = versions_to_probe(source)
     if context.probes is not None:
         outcome = context.probes(host)
+        versions = versions_to_probe(source)
         results = [apply_probe(r, outcome, source, versions) for r in results]
     if context.where is not None:
         for result in results:
