@@ -196,16 +196,23 @@ def judge_device_parents(source, host, facts, context):
     return record, results
 
 
+def combined_verdict(per_device, sources):
+    """``(verdict, evidence, why)`` of several source devices on one host: the worst device's.
+    All a plan needs of a host's record when no ``match_vars`` are given (see ``combine_devices``)."""
+    worst = max(per_device, key=lambda r: (VERDICT_RANK[r["verdict"]], EVIDENCE_RANK[r["evidence"]]))
+    worst_source = sources[per_device.index(worst)]
+    return worst["verdict"], worst["evidence"], "%s: %s" % (worst_source["device"] or worst_source["type_id"],
+                                                            worst["why"])
+
+
 def combine_devices(host, per_device, sources):
     """One host record for several source devices: the target must fit all of them."""
     if len(per_device) == 1:
         return per_device[0]
-    worst = max(per_device, key=lambda r: (VERDICT_RANK[r["verdict"]], EVIDENCE_RANK[r["evidence"]]))
-    worst_source = sources[per_device.index(worst)]
-    record = _host_record(host, worst["verdict"], worst["evidence"],
+    verdict, evidence, why = combined_verdict(per_device, sources)
+    record = _host_record(host, verdict, evidence,
                           ["%s: %s" % (s["device"] or s["type_id"], reason)
-                           for r, s in zip(per_device, sources) for reason in r["reasons"]],
-                          "%s: %s" % (worst_source["device"] or worst_source["type_id"], worst["why"]))
+                           for r, s in zip(per_device, sources) for reason in r["reasons"]], why)
     record["parents"] = sorted(set(p for r in per_device for p in r["parents"]))
     # Devices whose fitting parents overlap draw on the same instances (or free VFs): a parent
     # that takes one type cannot be assumed to take another, so each device counts against all.
