@@ -47,21 +47,22 @@ if wants select; then
 fi
 
 if wants gate; then
-  log "3. Gate end to end on 50 simulated hosts vs the ping floor"
-  python "$dest/tests/integration/targets/gate_concurrency/make_fleet.py" "$WORK/fleet50.yml"
-  "$REPO/tools/mdev-sim" up "$WORK/fleet50.yml" "$WORK/sim" >/dev/null
-  "$REPO/tools/mdev-sim" inventory "$WORK/fleet50.yml" "$WORK/sim" > "$WORK/inv50.yml"
-  ansible-playbook -i "$WORK/inv50.yml" --forks 25 -e "probed_out=$WORK/probed.json" "$BENCH/gate_role.yml" >/dev/null
-  echo "the gate probes $(python -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bench_probed"]))' "$WORK/probed.json") of 50 hosts; the floor pings the same ones"
+  GATE_HOSTS="${GATE_HOSTS:-200}" GATE_FORKS="${GATE_FORKS:-50}"
+  log "3. Gate end to end on $GATE_HOSTS simulated hosts (--forks $GATE_FORKS) vs the ping floor"
+  python "$dest/tests/integration/targets/gate_concurrency/make_fleet.py" "$WORK/fleet.yml" "$GATE_HOSTS"
+  "$REPO/tools/mdev-sim" up "$WORK/fleet.yml" "$WORK/sim" >/dev/null
+  "$REPO/tools/mdev-sim" inventory "$WORK/fleet.yml" "$WORK/sim" > "$WORK/inv.yml"
+  ansible-playbook -i "$WORK/inv.yml" --forks "$GATE_FORKS" -e "probed_out=$WORK/probed.json" "$BENCH/gate_role.yml" >/dev/null
+  echo "the gate probes $(python -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bench_probed"]))' "$WORK/probed.json") of $GATE_HOSTS hosts; the floor pings the same ones"
   gate=(); floor=()
   for _ in 1 2 3 4 5; do
-    gate+=("$(seconds ansible-playbook -i "$WORK/inv50.yml" --forks 25 "$BENCH/gate_role.yml")")
-    floor+=("$(seconds ansible-playbook -i "$WORK/inv50.yml" --forks 25 -e "@$WORK/probed.json" "$BENCH/gate_floor.yml")")
+    gate+=("$(seconds ansible-playbook -i "$WORK/inv.yml" --forks "$GATE_FORKS" "$BENCH/gate_role.yml")")
+    floor+=("$(seconds ansible-playbook -i "$WORK/inv.yml" --forks "$GATE_FORKS" -e "@$WORK/probed.json" "$BENCH/gate_floor.yml")")
   done
   g=$(printf '%s\n' "${gate[@]}" | median); f=$(printf '%s\n' "${floor[@]}" | median)
-  echo "| hosts | migration_gate (s) | ping floor (s) | gate / floor |"
-  echo "|---|---|---|---|"
-  printf '| 50 | %.2f | %.2f | %.2fx |\n' "$g" "$f" "$(awk "BEGIN {print $g / $f}")"
+  echo "| hosts | forks | migration_gate (s) | ping floor (s) | gate / floor |"
+  echo "|---|---|---|---|---|"
+  printf '| %d | %d | %.2f | %.2f | %.2fx |\n' "$GATE_HOSTS" "$GATE_FORKS" "$g" "$f" "$(awk "BEGIN {print $g / $f}")"
   "$REPO/tools/mdev-sim" down "$WORK/sim" >/dev/null
 fi
 

@@ -39,6 +39,7 @@ class ParentCapacity:
         self.mixed = len(self.existing) > 1
         self.free = {}          # type_id -> free instances the facts show
         self.placed = {}        # type_id -> instances the plan has placed
+        self._placed = set()    # the types with an instance placed (kept as they change: left() asks often)
 
     def offer(self, type_id, free):
         self.free.setdefault(type_id, max(0, free))
@@ -46,11 +47,8 @@ class ParentCapacity:
     def _allowed(self, type_id):
         if self.mixed:
             return True
-        fixed = self.existing or self._placed_types()
+        fixed = self.existing or self._placed
         return not fixed or type_id in fixed
-
-    def _placed_types(self):
-        return [t for t, n in self.placed.items() if n]
 
     def used(self):
         """The share of a mixed parent's pool the plan has taken (0 to 1)."""
@@ -66,16 +64,19 @@ class ParentCapacity:
 
     def take(self, type_id):
         self.placed[type_id] = self.placed.get(type_id, 0) + 1
+        self._placed.add(type_id)
 
     def give_back(self, type_id):
         self.placed[type_id] -= 1
+        if not self.placed[type_id]:
+            self._placed.discard(type_id)
 
     def why_none(self, type_id):
         """Why ``left(type_id)`` is 0, as a sentence."""
         if self.free.get(type_id, 0) <= 0:
             return "no free instance of %s" % type_id
         if not self._allowed(type_id):
-            holds = sorted(self.existing or self._placed_types())
+            holds = sorted(self.existing or self._placed)
             return ("it %s %s, and a parent that takes one type cannot be assumed to take another"
                     % ("holds" if self.existing else "is planned for", ", ".join(holds)))
         return "its %d free instance(s) of %s are taken by the plan" % (self.free[type_id], type_id)

@@ -40,6 +40,7 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._fleet_input i
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import (
     apply_match_vars,
     combine_devices,
+    combined_verdict,
     host_facts_problem,
     judge_device_parents,
     sources_problem,
@@ -154,16 +155,23 @@ class Planner:
             parents[parent] = ParentCapacity(self.host_state(host)[1].get(parent, ()))
         return parents[parent]
 
-    def _record(self, vm, signatures, host):
-        """The host's record for the kind of ``vm`` (the UUID clash aside: checked per VM)."""
+    def _verdict(self, vm, signatures, host):
+        """``(verdict, evidence, why)`` of the host's record for the kind of ``vm`` (the UUID clash
+        aside: checked per VM). The plan reads nothing else of the record, so the reasons of every
+        device are not joined into one unless ``match_vars`` needs them."""
         facts = self.facts[host][0]
         record = self.host_state(host)[0] or sources_problem(vm.sources, host, facts, clash=False)
-        if record is not None:
-            return dict(record)
-        judged = [self._device(sig, source, host, facts)[0] for sig, source in zip(signatures, vm.sources)]
-        # combine_devices returns the only record as it is: never amend the cached one
-        record = dict(combine_devices(host, judged, vm.sources)) if len(judged) > 1 else dict(judged[0])
-        return apply_match_vars(record, facts, self.context, host, self.fleet.host_var)
+        if record is None:
+            judged = [self._device(sig, source, host, facts)[0] for sig, source in zip(signatures, vm.sources)]
+            if self.context.match_vars:
+                # combine_devices returns the only record as it is: never amend the cached one
+                record = dict(combine_devices(host, judged, vm.sources)) if len(judged) > 1 else dict(judged[0])
+                record = apply_match_vars(record, facts, self.context, host, self.fleet.host_var)
+            elif len(judged) > 1:
+                return combined_verdict(judged, vm.sources)
+            else:
+                record = judged[0]
+        return record["verdict"], record["evidence"], record["why"]
 
     def judge(self, vm):
         """Judge every candidate for the kind of ``vm`` (once per signature)."""
@@ -172,9 +180,9 @@ class Planner:
         signatures = vm.signature
         options, rejected, evidence, pairs = {}, {}, {}, {}
         for host in self.candidates:
-            record = self._record(vm, signatures, host)
-            if record["verdict"] != COMPATIBLE:
-                rejected[host] = (record["verdict"], record["why"])
+            verdict, host_evidence, why = self._verdict(vm, signatures, host)
+            if verdict != COMPATIBLE:
+                rejected[host] = (verdict, why)
                 continue
             per_device = []
             for sig, source in zip(signatures, vm.sources):
@@ -187,7 +195,7 @@ class Planner:
                         self._capacity(host, result["parent"]).offer(source["type_id"], free)
                 per_device.append(fitting)
             options[host] = per_device
-            evidence[host] = EVIDENCE_RANK[record["evidence"]]
+            evidence[host] = EVIDENCE_RANK[host_evidence]
             pairs[host] = sorted(set((p, s["type_id"]) for opts, s in zip(per_device, vm.sources) for p, _e in opts))
         self.options[vm.signature] = options
         self.rejected[vm.signature] = rejected
@@ -202,9 +210,13 @@ class Planner:
         options = self.options[signature][host]
         if len(types) == 1:
             # Most VMs hold one device: the best parent with an instance left, without a search.
-            left = [(EVIDENCE_RANK[e], self.direction * parents[p].left(types[0]), p, e) for p, e in options[0]
-                    if parents[p].left(types[0]) >= self.need]
-            return [min(left)[2:]] if left else None
+            best = None
+            for parent, evidence in options[0]:
+                n = parents[parent].left(types[0])
+                if n >= self.need:
+                    key = (EVIDENCE_RANK[evidence], self.direction * n, parent, evidence)
+                    best = key if best is None or key < best else best
+            return [best[2:]] if best else None
         needed = {}
         for type_id in types:
             needed[type_id] = needed.get(type_id, 0) + 1

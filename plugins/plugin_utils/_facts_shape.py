@@ -33,6 +33,12 @@ _STR = (str, type(None))
 _SYSFS_NAME = re.compile(r"[a-z0-9_][a-z0-9_.-]*\Z")
 
 
+def _is_mapping(value):
+    # A dict is by far the common case and the check against ``dict`` is a fast built-in one; the
+    # Mapping ABC's check runs Python code per call, and host_problem makes hundreds per host.
+    return isinstance(value, (dict, Mapping))
+
+
 def mdev_facts_of(entry):
     """The ``mdev`` facts in a hostvars entry, or the entry itself when it already is mdev facts.
 
@@ -40,15 +46,15 @@ def mdev_facts_of(entry):
     injected as variables), ``{'mdev': ...}`` (a host's ``ansible_facts``, as a fact cache holds
     them) and bare mdev facts. Returns None when there are none.
     """
-    if not isinstance(entry, Mapping):
+    if not _is_mapping(entry):
         return None
     if "schema_version" in entry and "parents" in entry:
         return entry
     for outer, inner in (("ansible_facts", "mdev"), (None, "ansible_mdev"), (None, "mdev")):
         container = entry.get(outer) if outer else entry
-        if isinstance(container, Mapping):
+        if _is_mapping(container):
             facts = container.get(inner)
-            if isinstance(facts, Mapping) and "parents" in facts:
+            if _is_mapping(facts) and "parents" in facts:
                 return facts
     return None
 
@@ -95,7 +101,7 @@ def version_state(record):
 def _mapping_problem(where, value, none_ok=False):
     if value is None and none_ok:
         return None
-    return None if isinstance(value, Mapping) else "%s is not a mapping" % where
+    return None if _is_mapping(value) else "%s is not a mapping" % where
 
 
 def host_problem(facts):
@@ -128,6 +134,26 @@ def host_problem(facts):
     return vms_problem(facts)
 
 
+class HostProblems:
+    """``host_problem``, remembered for each facts mapping while one filter call runs.
+
+    A call that first looks for a VM in every host's facts and then judges the same hosts would
+    otherwise check each host twice. The facts are held, so that an ``id`` is never reused for
+    other facts while the memo lives; make one per call, since facts may change between calls.
+    """
+
+    def __init__(self):
+        self._seen = {}
+
+    def __call__(self, facts):
+        hit = self._seen.get(id(facts))
+        if hit is not None and hit[0] is facts:
+            return hit[1]
+        problem = host_problem(facts)
+        self._seen[id(facts)] = (facts, problem)
+        return problem
+
+
 def _names(value):
     return isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value)
 
@@ -145,10 +171,10 @@ def _definition_problem(where, entry):
 def vms_problem(facts):
     """Why the libvirt and mdevctl parts of ``facts`` are unusable, or None."""
     for part, listing in (("libvirt", "domains"), ("mdevctl", "defined")):
-        if isinstance(facts.get(part), Mapping):
+        if _is_mapping(facts.get(part)):
             if facts[part].get("available") not in (True, False):
                 return "%s.available is not a boolean" % part
-            if not isinstance(facts.get(listing), Mapping):
+            if not _is_mapping(facts.get(listing)):
                 return "%s is missing beside %s" % (listing, part)
         if not _names(list(facts.get(listing) or {})):
             return "%s has a key that is not a string" % listing
@@ -217,7 +243,7 @@ def type_problem(where, mtype):
 def migration_problem(where, record):
     if record is None:
         return None
-    if not isinstance(record, Mapping):
+    if not _is_mapping(record):
         return "%s is not a mapping" % where
     if not isinstance(record.get("version"), _STR) or record.get("supported") not in (True, False, None) \
             or not isinstance(record.get("errno"), _STR) or not isinstance(record.get("attribute"), _STR):

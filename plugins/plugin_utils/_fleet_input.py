@@ -19,7 +19,7 @@ __metaclass__ = type
 from collections.abc import Mapping, Sequence
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._ansible_compat import host_raw_vars, is_hostvars
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import host_problem, mdev_facts_of
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import HostProblems, mdev_facts_of
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._probe_evidence import outcome_of, task_status
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import NO_FACTS, PolicyInputError
 
@@ -37,6 +37,8 @@ class Fleet:
         self.data = data
         self.fresh_facts = fresh_facts
         self._hostvars = is_hostvars(data)
+        # Every check of a host's facts during this call goes through here, so each host is checked once.
+        self.host_problem = HostProblems()
 
     def __contains__(self, host):
         try:
@@ -123,7 +125,7 @@ class Fleet:
         usable, without = {}, []
         for host in self.names(hosts):
             facts = self.facts(host)[0]
-            if facts is None or host_problem(facts) is not None:
+            if facts is None or self.host_problem(facts) is not None:
                 without.append(host)
             else:
                 usable[host] = facts

@@ -38,7 +38,7 @@ class JudgeContext:
     """What every host of one selection is judged with."""
 
     def __init__(self, policy="auto", where=None, probes=None, max_age=None, now=None, match_vars=(),
-                 source_vars=None):
+                 source_vars=None, host_problem=None):
         self.policy = policy
         self.where = where                  # callable (host, facts, source, parent) -> bool, or None
         self.probes = probes                # callable host -> probe outcome, or None when no probe was asked
@@ -46,6 +46,7 @@ class JudgeContext:
         self.now = now
         self.match_vars = list(match_vars)
         self.source_vars = source_vars
+        self.host_problem = host_problem or shape.host_problem     # or a memo of it for one call
 
 
 def _host_record(host, verdict, evidence, reasons, why=None):
@@ -63,7 +64,7 @@ def host_facts_problem(host, facts, context):
     """A record for a host whose facts cannot be used at all (none, malformed, stale), or None."""
     if facts is None:
         return _host_record(host, UNKNOWN, None, [NO_FACTS])
-    problem = shape.host_problem(facts)
+    problem = context.host_problem(facts)
     if problem:
         return _host_record(host, UNKNOWN, None, ["malformed mdev facts: %s" % problem])
     problem = shape.freshness_problem(facts, context.max_age, context.now)
@@ -160,9 +161,9 @@ def parent_results(source, host, facts, context, only=None):
     results, empty_reason = _parent_decisions(source, facts, context.policy, only)
     if not results:
         return results, empty_reason
-    versions = versions_to_probe(source)
     if context.probes is not None:
         outcome = context.probes(host)
+        versions = versions_to_probe(source)
         results = [apply_probe(r, outcome, source, versions) for r in results]
     if context.where is not None:
         for result in results:
@@ -197,16 +198,23 @@ def judge_device_parents(source, host, facts, context):
     return record, results
 
 
+def combined_verdict(per_device, sources):
+    """``(verdict, evidence, why)`` of several source devices on one host: the worst device's.
+    All a plan needs of a host's record when no ``match_vars`` are given (see ``combine_devices``)."""
+    worst = max(per_device, key=lambda r: (VERDICT_RANK[r["verdict"]], EVIDENCE_RANK[r["evidence"]]))
+    worst_source = sources[per_device.index(worst)]
+    return worst["verdict"], worst["evidence"], "%s: %s" % (worst_source["device"] or worst_source["type_id"],
+                                                            worst["why"])
+
+
 def combine_devices(host, per_device, sources):
     """One host record for several source devices: the target must fit all of them."""
     if len(per_device) == 1:
         return per_device[0]
-    worst = max(per_device, key=lambda r: (VERDICT_RANK[r["verdict"]], EVIDENCE_RANK[r["evidence"]]))
-    worst_source = sources[per_device.index(worst)]
-    record = _host_record(host, worst["verdict"], worst["evidence"],
+    verdict, evidence, why = combined_verdict(per_device, sources)
+    record = _host_record(host, verdict, evidence,
                           ["%s: %s" % (s["device"] or s["type_id"], reason)
-                           for r, s in zip(per_device, sources) for reason in r["reasons"]],
-                          "%s: %s" % (worst_source["device"] or worst_source["type_id"], worst["why"]))
+                           for r, s in zip(per_device, sources) for reason in r["reasons"]], why)
     record["parents"] = sorted(set(p for r in per_device for p in r["parents"]))
     # Devices whose fitting parents overlap draw on the same instances (or free VFs): a parent
     # that takes one type cannot be assumed to take another, so each device counts against all.

@@ -30,6 +30,7 @@ class Reservations:
         self.all_unknown = None
         self.unknown_parents = {}
         self.counts = {}        # (parent, type_id) -> reserved instances
+        self.by_parent = {}     # parent -> reserved instances of all types
         if not self.gathered:
             return
         mdevctl = facts["mdevctl"]
@@ -50,13 +51,13 @@ class Reservations:
             elif entry["start"] == "auto" and not entry["active"]:
                 key = (parent, entry["type_id"])
                 self.counts[key] = self.counts.get(key, 0) + 1
+                self.by_parent[parent] = self.by_parent.get(parent, 0) + 1
 
     def on(self, parent, type_id):
         """``(same_type, other_types, unknown_reason)`` reserved on ``parent`` for ``type_id``."""
         unknown = self.all_unknown or self.unknown_parents.get(parent)
         same = self.counts.get((parent, type_id), 0)
-        other = sum(n for (p, t), n in self.counts.items() if p == parent and t != type_id)
-        return same, other, unknown
+        return same, self.by_parent.get(parent, 0) - same, unknown
 
     def total(self, parent, type_id):
         """Instances of ``type_id`` reserved on ``parent``, or None when unknown (for reports)."""

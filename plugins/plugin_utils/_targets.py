@@ -62,7 +62,8 @@ def build_sources(args, fleet, params):
             args.fail("vm must be the name of a VM (a libvirt domain)")
         try:
             host, devices = find_vm(fleet, params["vm"], params.get("max_age"))
-            return [_source.from_facts(fleet.facts(host)[0], d, host) for d in devices], host
+            # find_vm found the VM in facts that host_problem found nothing in.
+            return [_source.from_facts(fleet.facts(host)[0], d, host, checked=True) for d in devices], host
         except PolicyInputError as exc:
             args.fail(str(exc))
     if params["source_host"] is not None:
@@ -97,7 +98,7 @@ def judge_context(args, fleet, params, source_vars=None):
     return JudgeContext(policy=params["policy"], where=compile_where(args, params.get("where")),
                         probes=fleet.probe_lookup(params.get("probes")), max_age=params.get("max_age"),
                         now=datetime.datetime.now(datetime.timezone.utc), match_vars=params.get("match_vars") or (),
-                        source_vars=source_vars)
+                        source_vars=source_vars, host_problem=fleet.host_problem)
 
 
 def migration_targets(args, data, params):

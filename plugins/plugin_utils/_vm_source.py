@@ -38,11 +38,12 @@ def _hosts(names):
     return shown + (" and %d more" % (len(names) - _LISTED) if len(names) > _LISTED else "")
 
 
-def vms_unknown_reason(facts, reason=None):
-    """Why the VMs of a host are not known from ``facts``, or None when they are."""
+def vms_unknown_reason(facts, reason=None, problem_of=host_problem):
+    """Why the VMs of a host are not known from ``facts``, or None when they are; ``problem_of``
+    is ``host_problem`` or a memo of it (``Fleet.host_problem``)."""
     if facts is None:
         return reason or "no mdev facts"
-    if host_problem(facts):
+    if problem_of(facts):
         return "malformed mdev facts"
     if not subset_gathered(facts, "libvirt") or not isinstance(facts.get("libvirt"), Mapping):
         return "the libvirt subset was not gathered"
@@ -79,7 +80,7 @@ def find_vm(fleet, vm, max_age=None):
     running, stopped, unknown = [], [], []
     for host in fleet.names():
         facts, reason = fleet.facts(host)
-        why = vms_unknown_reason(facts, reason)
+        why = vms_unknown_reason(facts, reason, fleet.host_problem)
         if why is not None:
             unknown.append("%s (%s)" % (host, why))
             continue

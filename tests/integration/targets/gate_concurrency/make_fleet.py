@@ -1,13 +1,19 @@
 #!/usr/bin/env python
-"""A 50-host simulated fleet with mixed drivers, versions and capacity, for the concurrency test."""
+"""A simulated fleet with mixed drivers, versions and capacity, for the concurrency test and the gate benchmark.
+
+    python make_fleet.py FLEET.yml [HOSTS]    # HOSTS defaults to 50 (h00..h49); h01 holds the source device
+"""
 import sys
 
 import yaml
 
 T4 = {"vendor_id": "10de", "device_id": "1eb8", "subsystem_vendor_id": "10de", "subsystem_device_id": "12a2",
       "revision": "a1"}
+count = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+if count < 2:
+    sys.exit("make_fleet.py: HOSTS must be 2 or more (h01 is the source)")
 hosts = {}
-for i in range(50):
+for i in range(count):
     driver = ["550.54.10", "550.90.07"][i % 3 == 0]
     version = "10de-1eb8-nvidia-222-%s" % driver
     mtype = {"name": "GRID T4-2Q", "available_instances": (i * 7) % 5}
