@@ -55,7 +55,7 @@ if wants gate; then
   ansible-playbook -i "$WORK/inv.yml" --forks "$GATE_FORKS" -e "probed_out=$WORK/probed.json" "$BENCH/gate_role.yml" >/dev/null
   echo "the gate probes $(python -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bench_probed"]))' "$WORK/probed.json") of $GATE_HOSTS hosts; the floor pings the same ones"
   gate=(); floor=()
-  for _ in 1 2 3 4 5; do
+  for _ in $(seq "${GATE_ROUNDS:-3}"); do
     gate+=("$(seconds ansible-playbook -i "$WORK/inv.yml" --forks "$GATE_FORKS" "$BENCH/gate_role.yml")")
     floor+=("$(seconds ansible-playbook -i "$WORK/inv.yml" --forks "$GATE_FORKS" -e "@$WORK/probed.json" "$BENCH/gate_floor.yml")")
   done
