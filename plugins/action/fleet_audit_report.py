@@ -104,11 +104,6 @@ def _current_mode(path):
         return None
 
 
-def render_partial(report, _fmt="json"):
-    """A partial report is read by machines only: compact JSON, keys sorted so that equal data is equal text."""
-    return json.dumps(report, sort_keys=True, separators=(",", ":")) + "\n"
-
-
 def plan_file(path, fmt, report, mode, renderer=render):
     """What writing ``report`` as ``fmt`` at ``path`` would do: a dict with ``content`` (None when the
     content is unchanged apart from ``generated_at``), ``before`` (the existing text) and ``chmod``."""
@@ -203,7 +198,7 @@ class ActionModule(ActionBase):
             if args["partial"]:
                 partial = self._partial(args, task_vars, generated_at)
                 path = os.path.join(dest, "%s.partial-%s.json" % (args["name"], args["slice"]))
-                plans = [plan_file(path, "json", partial, mode, render_partial)]
+                plans = [plan_file(path, "json", partial, mode)]
                 summary = {"slice": args["slice"], "hosts": len(partial["hosts"]),
                            "hosts_with_facts": sum(1 for f in partial["hosts"].values() if f is not None),
                            "hosts_without_facts": sorted(h for h, f in partial["hosts"].items() if f is None)}

@@ -44,8 +44,28 @@ MD_LIST_ITEMS = 20       # list items shown in a Markdown cell
 BARS_SHOWN = 40          # capacity bars shown before the rest are folded
 
 
+def _compact(value):
+    # Without ``indent`` the json module uses its C encoder: the report of 10,000 hosts is
+    # written in a second instead of ten.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def render_json(report):
-    return json.dumps(report, indent=4, sort_keys=True) + "\n"
+    """The report as JSON, keys sorted: each top-level key on its own line, and each item of a
+    top-level list on its own line (one host, type or domain per line: greppable and diffable)."""
+    lines = ["{"]
+    keys = sorted(report)
+    for index, key in enumerate(keys):
+        comma = "," if index < len(keys) - 1 else ""
+        value = report[key]
+        if isinstance(value, list) and value:
+            lines.append("%s: [" % _compact(key))
+            lines.append(",\n".join(_compact(item) for item in value))
+            lines.append("]%s" % comma)
+        else:
+            lines.append("%s: %s%s" % (_compact(key), _compact(value), comma))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 # -- tables shared by Markdown and HTML ----------------------------------------------------------
@@ -286,15 +306,19 @@ def render_html(report):
 def generated_at_of(fmt, text):
     """The ``generated_at`` of an existing rendering, or None: to compare reports without it."""
     if fmt == "json":
+        # Read from its own line (``render_json`` puts it there), without parsing a file that
+        # may hold 100 MB; a file in another layout is simply rendered anew.
+        match = _GENERATED_AT_JSON.search(text)
         try:
-            value = json.loads(text).get("generated_at")
-        except (ValueError, AttributeError):
+            value = json.loads(match.group(1)) if match else None
+        except ValueError:
             return None
         return value if isinstance(value, str) else None
     match = _GENERATED_AT[fmt].search(text)
     return html.unescape(match.group(1)) if match else None
 
 
+_GENERATED_AT_JSON = re.compile(r'^"generated_at": ("(?:[^"\\]|\\.)*"),?$', re.M)
 _GENERATED_AT = {
     "markdown": re.compile(r"^Generated (.*?)(?:, with write probes)?\.$", re.M),
     "html": re.compile(r'<meta name="generated-at" content="([^"]*)">'),
