@@ -6,9 +6,11 @@
 """One source judged against a whole fleet, once per kind of source (PRIVATE to the collection).
 
 Contract: ``DeviceJudge(fleet, context).records(source)`` is ``judge_device`` of ``source`` on
-every host of ``fleet`` (``{host: facts}``); sources that ``judge_device`` cannot tell apart
-(same ``signature_of``) share one pass. ``fits`` is what ``migration_targets`` with
-``min_available=1`` would select; ``stranded_reasons`` says why a device goes nowhere.
+every host of ``fleet`` (``{host: facts}``), without the records' ``host``: sources that
+``judge_device`` cannot tell apart (same ``signature_of``) share one pass, and within a pass
+hosts with equal ``_judge_kinds`` keys share one record. ``fits`` is what ``migration_targets``
+with ``min_available=1`` would select; ``fitting`` the hosts whose record alone would (``takes``
+adds the host-level rules); ``stranded_reasons`` says why a device goes nowhere.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,17 +18,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import host_level_problem, judge_device
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._judge_kinds import TargetKeys, frozen
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import COMPATIBLE
 
 
 def signature_of(source):
-    """Everything of a source that ``judge_device`` reads: sources with equal signatures are judged alike."""
-    def frozen(value):
-        if isinstance(value, dict):
-            return tuple(sorted((k, frozen(v)) for k, v in value.items()))
-        return value
+    """Everything of a source that ``judge_device`` reads: sources with equal signatures are judged alike.
+
+    Its host, parent and machine are read by host-level rules only (``host_level_problem``, asked
+    of each host); of its device, only whether there is one (a device has its own version record)."""
     ignored = ("host", "device", "parent", "machine_id", "boot_id")
-    return tuple((k, frozen(source.get(k))) for k in sorted(source) if k not in ignored)
+    return source.get("device") is not None, frozen(dict((k, v) for k, v in source.items() if k not in ignored))
 
 
 def _verdict_counts(records):
@@ -44,21 +46,44 @@ class DeviceJudge:
     def __init__(self, fleet, context):
         self.fleet = fleet
         self.context = context
-        self._judged = {}
+        self.keys = TargetKeys(fleet, context)
+        self._judged = {}       # signature -> ({host: record}, [hosts whose record fits])
+        self._records = {}      # (signature, target key) -> record
+
+    def _pass(self, source):
+        signature = signature_of(source)
+        found = self._judged.get(signature)
+        if found is None:
+            records = {}
+            for host in sorted(self.fleet):
+                key = (signature, self.keys.host(host, source["kind"], source["type_id"]))
+                record = self._records.get(key)
+                if record is None:
+                    record = self._records[key] = judge_device(source, host, self.fleet[host], self.context)
+                    del record["host"]      # shared by every host of this key
+                records[host] = record
+            found = self._judged[signature] = (records, [h for h, r in records.items() if _fits(r)])
+        return found
 
     def records(self, source):
-        """``{host: record}`` of ``source`` on every host (its own included)."""
-        signature = signature_of(source)
-        if signature not in self._judged:
-            self._judged[signature] = dict((h, dict(judge_device(source, h, self.fleet[h], self.context), host=h))
-                                           for h in sorted(self.fleet))
-        return self._judged[signature]
+        """``{host: record}`` of ``source`` on every host (its own included); records are shared, read only."""
+        return self._pass(source)[0]
+
+    def fitting(self, source):
+        """The hosts, in order, whose record alone would take ``source`` (compatible, a free instance)."""
+        return self._pass(source)[1]
+
+    def takes(self, source, host):
+        """Whether ``host``, one of ``fitting(source)``, also passes the host-level rules."""
+        return host_level_problem([source], host, self.fleet[host], self.context) is None
 
     def fits(self, source, host):
         """Whether ``host`` would be selected for ``source`` alone (min_available=1)."""
-        record = self.records(source)[host]
-        return record["verdict"] == COMPATIBLE and record["capacity"] >= 1 \
-            and host_level_problem([source], host, self.fleet[host], self.context) is None
+        return _fits(self.records(source)[host]) and self.takes(source, host)
+
+
+def _fits(record):
+    return record["verdict"] == COMPATIBLE and record["capacity"] >= 1
 
 
 def stranded_reasons(records, host):

@@ -85,52 +85,81 @@ def _version_of(member):
     return shape.version_state(member["source"]["migration"])[1] if member["kind"] == KIND_MDEV else None
 
 
-def _partition(members, fleet, context):
-    """Domains of one (kind, type): each grown around a representative, by the pair rule both ways."""
+def _partition(members, fleet, context, keys):
+    """Domains of one (kind, type): each grown around a representative, by the pair rule both ways.
+
+    Members with equal keys (``_judge_kinds``) are judged alike, so the rule is asked once per
+    pair of kinds, of the first member of each; only the reasons of an undecided member are its
+    own (they name its free instances), so they are asked of each."""
+    kinds = {}
+    for member in members:
+        kinds.setdefault(_kind_of(member, keys), []).append(member)
     domains, undecided, unsupported = [], [], []
-    remaining = list(members)
+    remaining = list(kinds.values())
     while remaining:
-        rep = remaining.pop(0)
+        same = remaining.pop(0)
+        rep = same[0]
         alone, self_record = _mutual(rep, rep, fleet, context)
         state = shape.version_state(rep["source"]["migration"])[0] if rep["kind"] == KIND_MDEV else None
         if state == shape.UNSUPPORTED:
-            unsupported.append(rep)
+            unsupported.extend(same)
             continue
         if not alone:
-            undecided.append(dict(rep, reasons=self_record["reasons"]))
+            undecided.extend(same)
             continue
         # A domain holds one version (or none): only there is the pair rule an equivalence, so a
         # member judged compatible with the representative both ways is compatible with every
         # other member. Acceptance across versions is reported as directions, never merged.
-        group, rest = [rep], []
-        for member in remaining:
-            fits = _version_of(member) == _version_of(rep) and _mutual(rep, member, fleet, context)[0]
-            (group if fits else rest).append(member)
+        group, rest = list(same), []
+        for other in remaining:
+            fits = _version_of(other[0]) == _version_of(rep) and _mutual(rep, other[0], fleet, context)[0]
+            if fits:
+                group.extend(other)
+            else:
+                rest.append(other)
         remaining = rest
         versions = sorted(set(shape.version_state(m["source"]["migration"])[1] for m in group
                               if m["kind"] == KIND_MDEV) - set([None]))
         domains.append({"members": group, "evidence": self_record["evidence"], "versions": versions,
                         "version": shape.version_state(rep["source"]["migration"])[1]
                         if rep["kind"] == KIND_MDEV else None})
-    return domains, undecided, unsupported
+    # Members come in (host, parent) order; a kind at a time they would not.
+    order = dict((id(m), n) for n, m in enumerate(members))
+    undecided = [dict(m, reasons=_mutual(m, m, fleet, context)[1]["reasons"])
+                 for m in sorted(undecided, key=lambda m: order[id(m)])]
+    return domains, undecided, sorted(unsupported, key=lambda m: order[id(m)])
 
 
-def _directions(type_domains, fleet, context):
-    """Probe acceptance between version groups of one type, as directions."""
+def _kind_of(member, keys):
+    """The member's key: judged alike with every member of equal key (a vendor-VFIO GPU: alone)."""
+    if member["kind"] == KIND_MDEV:
+        return keys.member(member["host"], member["parent"], member["type_id"])
+    return ("host", member["host"], member["parent"])
+
+
+def _takes(source, member, fleet, context, keys, verdicts):
+    """Whether the pair rule sends ``source`` to ``member``, remembered per kind of member in ``verdicts``."""
+    key = _kind_of(member, keys)
+    if key not in verdicts:
+        verdicts[key] = _judge(source, member, fleet, context)["verdict"] == COMPATIBLE
+    return verdicts[key]
+
+
+def _directions(type_domains, fleet, context, keys):
+    """Probe acceptance between version groups of one type, as directions (one judgement per kind of target)."""
     accepted = []
     for a in type_domains:
         for b in type_domains:
             if a is b or a["version"] is None or b["version"] is None:
                 continue
-            source = a["members"][0]["source"]
-            hosts = sorted(set(m["host"] for m in b["members"]
-                               if _judge(source, m, fleet, context)["verdict"] == COMPATIBLE))
+            source, verdicts = a["members"][0]["source"], {}
+            hosts = sorted(set(m["host"] for m in b["members"] if _takes(source, m, fleet, context, keys, verdicts)))
             if hosts:
                 accepted.append({"type_id": source["type_id"], "from_version": a["version"],
                                  "to_version": b["version"], "to_hosts": hosts,
                                  "all": len(hosts) == len(set(m["host"] for m in b["members"]))})
-    keys = set((d["from_version"], d["to_version"]) for d in accepted if d["all"])
-    one_way = [d for d in accepted if d["all"] and (d["to_version"], d["from_version"]) not in keys]
+    both = set((d["from_version"], d["to_version"]) for d in accepted if d["all"])
+    one_way = [d for d in accepted if d["all"] and (d["to_version"], d["from_version"]) not in both]
     return accepted, one_way
 
 
@@ -156,30 +185,29 @@ def stranded_devices(fleet, context, judge=None):
                 stranded.append(dict(entry, reasons=["the device cannot be described: %s" % exc]))
                 continue
             entry.update(parent=source["parent"], type_id=source["type_id"], kind=source["kind"])
-            records = judge.records(source)
-            if any(judge.fits(source, h) for h in records if h != host):
+            if any(h != host and judge.takes(source, h) for h in judge.fitting(source)):
                 continue
-            stranded.append(dict(entry, reasons=stranded_reasons(records, host)))
+            stranded.append(dict(entry, reasons=stranded_reasons(judge.records(source), host)))
     return stranded
 
 
 def migration_domains(fleet, policy="auto", probes=None):
     """Domains, undecided and unsupported members, probe directions and stranded devices of a fleet."""
     context = JudgeContext(policy=policy, probes=probes)
+    judge = DeviceJudge(fleet, context)
     by_type = {}
     for member in fleet_members(fleet):
         by_type.setdefault((member["kind"], member["type_id"]), []).append(member)
     domains, undecided, unsupported, accepted, one_way = [], [], [], [], []
     for key in sorted(by_type):
-        type_domains, type_undecided, type_unsupported = _partition(by_type[key], fleet, context)
+        type_domains, type_undecided, type_unsupported = _partition(by_type[key], fleet, context, judge.keys)
         domains.extend(type_domains)
         undecided.extend(type_undecided)
         unsupported.extend(type_unsupported)
         if probes is not None:
-            directions, oneway = _directions(type_domains, fleet, context)
+            directions, oneway = _directions(type_domains, fleet, context, judge.keys)
             accepted.extend(directions)
             one_way.extend(oneway)
-    judge = DeviceJudge(fleet, context)
     stranded = stranded_devices(fleet, context, judge)
     stranded_at = {}
     for item in stranded:

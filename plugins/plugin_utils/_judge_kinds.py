@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What the pair rule reads of a target, as a key: targets with equal keys are judged alike (PRIVATE).
+
+A fleet repeats itself: thousands of hosts with the same boards, driver and kernel. The audit
+judges each kind of target once instead of each target, so a key must hold *everything* a
+judgement reads, or two targets the rule would tell apart share one verdict.
+
+Contract: ``frozen(value)`` is hashable and equal for equal data only (a boolean is not an
+integer here, since the rule tells ``True`` from ``1`` with ``is True`` and ``is_int``).
+``TargetKeys(fleet, context)``:
+
+- ``member(host, parent, type_id)``: what ``_host_verdict.parent_results(source, host, facts,
+  context, only=parent)`` reads of the target beside the source, and what ``_source.of_type``
+  reads of it as a source, except the free instances: its verdict and evidence are equal for
+  equal keys, its capacity and reasons are not.
+- ``host(host, kind, type_id)``: what ``judge_device`` reads of the target for a source of that
+  kind and type: its whole record is equal for equal keys, apart from its ``host``.
+
+Host-level rules (no facts, malformed, stale, the source's own machine, a UUID clash) are not
+in any key: ``host_level_problem`` is asked of each host. Whatever cannot be keyed exactly (a
+``where`` expression or ``match_vars``, which read the host itself; vendor-VFIO GPUs; a malformed
+type) gets a key of its own host, so nothing is shared.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from collections.abc import Mapping
+
+from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import is_int
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._reservations import Reservations
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import KIND_MDEV
+
+# Read of a type by no judgement: its devices, and its free instances (capacity only).
+_TYPE_NOT_JUDGED = ("devices", "available_instances")
+
+
+def frozen(value):
+    """A hashable value, equal for equal data only (``True``, ``1`` and ``1.0`` stay apart)."""
+    if isinstance(value, str) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return frozenset((key, frozen(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return (list,) + tuple(frozen(item) for item in value)
+    return (type(value), value)
+
+
+class TargetKeys:
+    """Keys of the targets of one fleet and one ``JudgeContext``, each part computed once."""
+
+    def __init__(self, fleet, context):
+        self.fleet = fleet
+        self.context = context
+        self._exact = context.where is None and not context.match_vars
+        self._hosts = {}
+        self._outcomes = {}
+        self._parents = {}
+        self._members = {}
+        self._targets = {}
+        self._same = {}     # equal parts are one object: a key of 10,000 hosts holds few distinct parts
+
+    def _shared(self, part):
+        return self._same.setdefault(part, part)
+
+    def _host(self, host):
+        part = self._hosts.get(host)
+        if part is None:
+            facts = self.fleet[host]
+            part = self._hosts[host] = (self._shared(frozen(facts.get("kernel_release"))),
+                                        shape.subset_gathered(facts, "types"), Reservations(facts))
+        return part
+
+    def _outcome(self, host):
+        """The host's probe outcome, asked only where a judgement would ask it (a parent offers the type)."""
+        if self.context.probes is None:
+            return None
+        if host not in self._outcomes:
+            self._outcomes[host] = self._shared(frozen(self.context.probes(host)))
+        return self._outcomes[host]
+
+    def _parent(self, host, parent):
+        part = self._parents.get((host, parent))
+        if part is None:
+            facts_of_parent = self.fleet[host]["parents"][parent]
+            part = self._parents[(host, parent)] = self._shared(frozen(
+                dict((k, v) for k, v in facts_of_parent.items() if k != "types")))
+        return part
+
+    def member(self, host, parent, type_id):
+        """The key of one (host, parent, type) offered on the host (its type well-formed)."""
+        if not self._exact:
+            return ("host", host, parent)
+        key = self._members.get((host, parent, type_id))
+        if key is None:
+            kernel, types_gathered, reservations = self._host(host)
+            mtype = self.fleet[host]["parents"][parent]["types"][type_id]
+            capacity = mtype.get("available_instances")
+            key = self._members[(host, parent, type_id)] = (
+                parent, type_id, kernel, types_gathered, self._outcome(host), self._parent(host, parent),
+                self._shared(frozen(dict((k, v) for k, v in mtype.items() if k not in _TYPE_NOT_JUDGED))),
+                is_int(capacity) and capacity >= 0, reservations.on(parent, type_id))
+        return key
+
+    def host(self, host, kind, type_id):
+        """The key of a host as the target of a source of ``kind`` and ``type_id``."""
+        if not self._exact or kind != KIND_MDEV:
+            return ("host", host)
+        key = self._targets.get((host, type_id))
+        if key is None:
+            key = self._targets[(host, type_id)] = self._mdev_host(host, type_id)
+        return key
+
+    def _mdev_host(self, host, type_id):
+        facts = self.fleet[host]
+        if not self._host(host)[1]:
+            return ("types not gathered",)
+        offers = []
+        for parent in sorted(facts.get("parents") or {}):
+            mtype = ((facts["parents"][parent] or {}).get("types") or {}).get(type_id)
+            if mtype is None:
+                continue
+            if shape.type_problem("parents.%s.types.%s" % (parent, type_id), mtype):
+                return ("host", host)
+            offers.append((self.member(host, parent, type_id), frozen(mtype.get("available_instances"))))
+        return ("offers", tuple(offers))

@@ -1,0 +1,142 @@
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Targets judged by kind: a key must hold everything a judgement reads, or it lies.
+
+Each case makes host ``c`` differ from ``a`` and ``b`` in one thing the pair rule reads. Its key
+must differ from theirs, and the domains, stranded devices and VMs must equal those of the same
+fleet judged member by member (every key unique), which is how the audit judged before kinds.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _domains, _judge_kinds
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import JudgeContext
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._judge_kinds import TargetKeys, frozen
+from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import (
+    PARENT,
+    TYPE,
+    accepted,
+    device,
+    facts,
+    mtype,
+    parent,
+    probe_record,
+    probe_result,
+    with_definitions,
+)
+
+OTHER_PARENT = "0000:af:00.0"
+
+
+def host(name, version=None, available=2, kernel="6.8.0", type_kw=None, **parent_kw):
+    """A host with two parents offering TYPE, and one device on the first."""
+    uuid = "%s0000000-0000-4000-8000-000000000001" % name
+    types = {TYPE: mtype(available, version, devices=[uuid], **(type_kw or {}))}
+    return facts(parents={PARENT: parent(types, **parent_kw),
+                          OTHER_PARENT: parent({TYPE: mtype(available, version, **(type_kw or {}))}, **parent_kw)},
+                 devices={uuid: device(PARENT, TYPE)}, kernel=kernel)
+
+
+def fleet(**c_kw):
+    """Hosts a and b alike, c with ``c_kw``; versions on the type unless the case says otherwise."""
+    base = dict(version="v-550")
+    return {"a": host("a", **base), "b": host("b", **base), "c": host("c", **dict(base, **c_kw))}
+
+
+IN_TREE = dict(version=None, driver_version=None, driver_in_tree=True)
+
+# (case, facts of the fleet, probes) - each differs from the control in one thing read by the rule.
+CASES = {
+    "driver version": (fleet(version=None, driver_version="550.54.11"), None),
+    "PCI device id": (fleet(version=None, pci={"vendor_id": "10de", "device_id": "1eb9", "subsystem_vendor_id": "10de",
+                                               "subsystem_device_id": "12a2", "revision": "a1"}), None),
+    "migration version": (fleet(version="v-551"), None),
+    "device_api": (fleet(version=None, type_kw={"device_api": "vfio-ccw"}), None),
+    "kernel of an in-tree driver": (dict(fleet(**dict(IN_TREE, kernel="6.9.0")),
+                                         a=host("a", **IN_TREE), b=host("b", **IN_TREE)), None),
+    "in-tree as 1, not True": (dict(fleet(**dict(IN_TREE, driver_in_tree=1)),
+                                    a=host("a", **IN_TREE), b=host("b", **IN_TREE)), None),
+    "mdevctl definitions unreadable": (dict(fleet(), c=with_definitions(host("c", version="v-550"), error="EACCES")),
+                                       None),
+    "probe refused": ("fleet", {"a": accepted("v-550"), "b": accepted("v-550"),
+                                "c": probe_result(probe_record("v-550", "incompatible"))}),
+    "free instances": (dict(fleet(available=2), a=host("a", version="v-550", available=0),
+                            b=host("b", version="v-550", available=0)), None),
+}
+
+
+def judged(data, probes, monkeypatch=None):
+    """migration_domains of ``data``; with ``monkeypatch``, every member and host a kind of its own."""
+    if monkeypatch is not None:
+        monkeypatch.setattr(TargetKeys, "member", lambda self, h, p, t: ("alone", h, p, t))
+        monkeypatch.setattr(TargetKeys, "host", lambda self, h, kind, t: ("alone", h))
+    lookup = (lambda h: _outcome(probes, h)) if probes is not None else None
+    return _domains.migration_domains(copy.deepcopy(data), "auto", lookup)
+
+
+def _outcome(probes, name):
+    from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._probe_evidence import outcome_of
+    return outcome_of(probes.get(name), name)
+
+
+def keys_of(data, probes):
+    lookup = (lambda h: _outcome(probes, h)) if probes is not None else None
+    keys = TargetKeys(data, JudgeContext(probes=lookup))
+    return {h: (keys.member(h, PARENT, TYPE), keys.host(h, "mdev", TYPE)) for h in data}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_difference_the_rule_reads_splits_the_kinds_and_changes_no_answer(case, monkeypatch):
+    data, probes = CASES[case]
+    data = fleet() if data == "fleet" else data
+    keys = keys_of(data, probes)
+    assert keys["a"] == keys["b"]
+    if case == "free instances":
+        # Free instances are capacity, not compatibility: one kind of member, another kind of host.
+        assert keys["c"][0] == keys["a"][0] and keys["c"][1] != keys["a"][1]
+    else:
+        assert keys["c"][0] != keys["a"][0] and keys["c"][1] != keys["a"][1]
+    by_kind = judged(data, probes)
+    assert by_kind == judged(data, probes, monkeypatch)
+    # The answer is not the same whatever c is: c is alone, or a device of c is stranded.
+    in_domains = [sorted(m["host"] for m in d["members"]) for d in by_kind["domains"]]
+    assert ["a", "a", "b", "b", "c", "c"] not in in_domains or by_kind["stranded"]
+
+
+def test_hosts_alike_share_their_kinds_and_one_domain():
+    data = fleet(kernel="6.8.0")
+    keys = keys_of(data, None)
+    assert keys["a"] == keys["b"] == keys["c"]
+    result = judged(data, None)
+    assert [sorted(m["host"] for m in d["members"]) for d in result["domains"]] == [["a", "a", "b", "b", "c", "c"]]
+    assert result["stranded"] == []
+
+
+def test_a_where_expression_reads_the_host_so_nothing_is_shared():
+    data = fleet(kernel="6.8.0")
+    keys = TargetKeys(data, JudgeContext(where=lambda *args: True))
+    assert keys.member("a", PARENT, TYPE) != keys.member("b", PARENT, TYPE)
+    assert keys.host("a", "mdev", TYPE) != keys.host("b", "mdev", TYPE)
+
+
+def test_frozen_tells_apart_what_the_rule_tells_apart():
+    assert frozen(True) != frozen(1) and frozen(1) != frozen(1.0) and frozen(0) != frozen(False)
+    assert frozen({"a": 1, "b": [1, "x"]}) == frozen({"b": [1, "x"], "a": 1})
+    assert frozen({"a": [1]}) != frozen({"a": (1,)[0]}) and frozen(["a"]) != frozen({"a": None})
+    assert frozen("1") != frozen(1) and frozen(None) != frozen("None")
+    assert len(set(frozen(v) for v in ({"x": {"y": True}}, {"x": {"y": 1}}, {"x": {"y": None}}))) == 3
+
+
+def test_shared_parts_are_one_object():
+    data = fleet(kernel="6.8.0")
+    keys = TargetKeys(data, JudgeContext())
+    first, second = keys.member("a", PARENT, TYPE), keys.member("b", PARENT, TYPE)
+    assert all(x is y for x, y in zip(first[5:7], second[5:7]))
+    assert _judge_kinds.frozen is frozen
