@@ -31,10 +31,14 @@ def signature_of(source):
     return source.get("device") is not None, frozen(dict((k, v) for k, v in source.items() if k not in ignored))
 
 
+def _count_key(record):
+    return record["verdict"] if record["verdict"] != COMPATIBLE or record["capacity"] >= 1 else "compatible but full"
+
+
 def _verdict_counts(records):
     counts = {}
     for record in records:
-        key = record["verdict"] if record["verdict"] != COMPATIBLE or record["capacity"] >= 1 else "compatible but full"
+        key = _count_key(record)
         counts[key] = counts.get(key, 0) + 1
     return counts
 
@@ -47,7 +51,7 @@ class DeviceJudge:
         self.fleet = fleet
         self.context = context
         self.keys = TargetKeys(fleet, context)
-        self._judged = {}       # signature -> ({host: record}, [hosts whose record fits])
+        self._judged = {}       # signature -> ({host: record}, [hosts whose record fits], verdict counts)
         self._records = {}      # (signature, target key) -> record
 
     def _pass(self, source):
@@ -62,7 +66,8 @@ class DeviceJudge:
                     record = self._records[key] = judge_device(source, host, self.fleet[host], self.context)
                     del record["host"]      # shared by every host of this key
                 records[host] = record
-            found = self._judged[signature] = (records, [h for h, r in records.items() if _fits(r)])
+            found = self._judged[signature] = (records, [h for h, r in records.items() if _fits(r)],
+                                               _verdict_counts(records.values()))
         return found
 
     def records(self, source):
@@ -81,17 +86,24 @@ class DeviceJudge:
         """Whether ``host`` would be selected for ``source`` alone (min_available=1)."""
         return _fits(self.records(source)[host]) and self.takes(source, host)
 
+    def stranded_reasons(self, source, host):
+        """Why ``source``, a device of ``host``, goes nowhere: the other hosts' verdicts counted."""
+        records, _fitting, counts = self._pass(source)
+        own = records.get(host)
+        if own is not None:
+            counts = dict(counts)
+            counts[_count_key(own)] -= 1
+            counts = dict((k, n) for k, n in counts.items() if n)
+        return _stranded_reasons(counts, own)
+
 
 def _fits(record):
     return record["verdict"] == COMPATIBLE and record["capacity"] >= 1
 
 
-def stranded_reasons(records, host):
-    """Why a device of ``host`` with these records goes nowhere: the other hosts' verdicts counted."""
-    counts = _verdict_counts(r for h, r in records.items() if h != host)
+def _stranded_reasons(counts, own):
     reasons = ["no other host can take it with a free instance (%s)" % (
         ", ".join("%s: %d" % kv for kv in sorted(counts.items())) or "no other host in the fleet")]
-    own = records.get(host)
     if own and own["verdict"] != COMPATIBLE:
         reasons.append("on its own host: %s" % "; ".join(own["reasons"][:2]))
     return reasons

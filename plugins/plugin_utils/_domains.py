@@ -24,7 +24,7 @@ __metaclass__ = type
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import is_int
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _source
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._device_judge import DeviceJudge, stranded_reasons
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._device_judge import DeviceJudge
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import JudgeContext, parent_results
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._pair_rule import free_vfs, gpu_offers
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vm_evacuation import vm_evacuation
@@ -37,7 +37,7 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary im
 
 
 def fleet_members(fleet):
-    """One member per (host, parent, type) offered in the fleet, with a source describing it."""
+    """One member per (host, parent, type) offered in the fleet; ``source_of`` describes it as a source."""
     members = []
     for host in sorted(fleet):
         facts = fleet[host]
@@ -51,7 +51,8 @@ def fleet_members(fleet):
                 members.append({"host": host, "parent": pname, "type_id": type_id, "kind": KIND_MDEV,
                                 "name": mtype.get("name"), "devices": list(mtype.get("devices") or []),
                                 "available": avail if is_int(avail) and avail > 0 else 0,
-                                "source": _source.of_type(facts, host, pname, type_id)})
+                                "migration": mtype.get("migration"),
+                                "driver_version": facts["parents"][pname].get("driver_version")})
         for physfn, vfs in sorted(shape.gpus_of(facts)[0].items()):
             type_ids = set(str(t) for _a, vf in vfs for t in (vf.get("creatable_types") or {}))
             type_ids.update(str(vf["current_type"]) for _a, vf in vfs if is_int(vf.get("current_type"))
@@ -61,9 +62,17 @@ def fleet_members(fleet):
                                 "name": next((vf["creatable_types"][type_id] for _a, vf in vfs
                                               if type_id in (vf.get("creatable_types") or {})), None),
                                 "devices": sorted(a for a, vf in vfs if str(vf.get("current_type")) == type_id),
-                                "available": len(free_vfs(vfs, type_id)),
+                                "available": len(free_vfs(vfs, type_id)), "migration": None,
+                                "driver_version": vfs[0][1].get("driver_version"),
                                 "source": _source.of_gpu(facts, host, physfn, vfs[0][1], type_id)})
     return members
+
+
+def source_of(member, fleet):
+    """The member as a source (``_source``), built when first asked: most members never are one."""
+    if "source" not in member:
+        member["source"] = _source.of_type(fleet[member["host"]], member["host"], member["parent"], member["type_id"])
+    return member["source"]
 
 
 def _judge(source, member, fleet, context):
@@ -76,13 +85,13 @@ def _judge(source, member, fleet, context):
 
 
 def _mutual(a, b, fleet, context):
-    one = _judge(a["source"], b, fleet, context)
-    two = _judge(b["source"], a, fleet, context)
+    one = _judge(source_of(a, fleet), b, fleet, context)
+    two = _judge(source_of(b, fleet), a, fleet, context)
     return one["verdict"] == COMPATIBLE and two["verdict"] == COMPATIBLE, one
 
 
 def _version_of(member):
-    return shape.version_state(member["source"]["migration"])[1] if member["kind"] == KIND_MDEV else None
+    return shape.version_state(member["migration"])[1] if member["kind"] == KIND_MDEV else None
 
 
 def _partition(members, fleet, context, keys):
@@ -100,7 +109,7 @@ def _partition(members, fleet, context, keys):
         same = remaining.pop(0)
         rep = same[0]
         alone, self_record = _mutual(rep, rep, fleet, context)
-        state = shape.version_state(rep["source"]["migration"])[0] if rep["kind"] == KIND_MDEV else None
+        state = shape.version_state(rep["migration"])[0] if rep["kind"] == KIND_MDEV else None
         if state == shape.UNSUPPORTED:
             unsupported.extend(same)
             continue
@@ -110,19 +119,14 @@ def _partition(members, fleet, context, keys):
         # A domain holds one version (or none): only there is the pair rule an equivalence, so a
         # member judged compatible with the representative both ways is compatible with every
         # other member. Acceptance across versions is reported as directions, never merged.
-        group, rest = list(same), []
+        group, rest = [same], []
         for other in remaining:
             fits = _version_of(other[0]) == _version_of(rep) and _mutual(rep, other[0], fleet, context)[0]
-            if fits:
-                group.extend(other)
-            else:
-                rest.append(other)
+            (group if fits else rest).append(other)
         remaining = rest
-        versions = sorted(set(shape.version_state(m["source"]["migration"])[1] for m in group
-                              if m["kind"] == KIND_MDEV) - set([None]))
-        domains.append({"members": group, "evidence": self_record["evidence"], "versions": versions,
-                        "version": shape.version_state(rep["source"]["migration"])[1]
-                        if rep["kind"] == KIND_MDEV else None})
+        domains.append({"members": [m for kind in group for m in kind], "evidence": self_record["evidence"],
+                        "versions": sorted(set(_version_of(kind[0]) for kind in group) - set([None])),
+                        "version": _version_of(rep)})
     # Members come in (host, parent) order; a kind at a time they would not.
     order = dict((id(m), n) for n, m in enumerate(members))
     undecided = [dict(m, reasons=_mutual(m, m, fleet, context)[1]["reasons"])
@@ -152,7 +156,7 @@ def _directions(type_domains, fleet, context, keys):
         for b in type_domains:
             if a is b or a["version"] is None or b["version"] is None:
                 continue
-            source, verdicts = a["members"][0]["source"], {}
+            source, verdicts = source_of(a["members"][0], fleet), {}
             hosts = sorted(set(m["host"] for m in b["members"] if _takes(source, m, fleet, context, keys, verdicts)))
             if hosts:
                 accepted.append({"type_id": source["type_id"], "from_version": a["version"],
@@ -187,16 +191,17 @@ def stranded_devices(fleet, context, judge=None):
             entry.update(parent=source["parent"], type_id=source["type_id"], kind=source["kind"])
             if any(h != host and judge.takes(source, h) for h in judge.fitting(source)):
                 continue
-            stranded.append(dict(entry, reasons=stranded_reasons(judge.records(source), host)))
+            stranded.append(dict(entry, reasons=judge.stranded_reasons(source, host)))
     return stranded
 
 
-def migration_domains(fleet, policy="auto", probes=None):
-    """Domains, undecided and unsupported members, probe directions and stranded devices of a fleet."""
+def migration_domains(fleet, policy="auto", probes=None, members=None):
+    """Domains, undecided and unsupported members, probe directions and stranded devices of a fleet
+    (``members``: ``fleet_members(fleet)``, when the caller has them already)."""
     context = JudgeContext(policy=policy, probes=probes)
     judge = DeviceJudge(fleet, context)
     by_type = {}
-    for member in fleet_members(fleet):
+    for member in fleet_members(fleet) if members is None else members:
         by_type.setdefault((member["kind"], member["type_id"]), []).append(member)
     domains, undecided, unsupported, accepted, one_way = [], [], [], [], []
     for key in sorted(by_type):

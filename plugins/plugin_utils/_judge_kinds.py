@@ -46,7 +46,8 @@ def frozen(value):
     if isinstance(value, str) or value is None:
         return value
     if isinstance(value, Mapping):
-        return frozenset((key, frozen(item)) for key, item in value.items())
+        # Strings, most of the values, are taken as they are without a call (a key per member of 10,000 hosts).
+        return frozenset([(key, item if item.__class__ is str else frozen(item)) for key, item in value.items()])
     if isinstance(value, (list, tuple)):
         return (list,) + tuple(frozen(item) for item in value)
     return (type(value), value)
@@ -94,7 +95,7 @@ class TargetKeys:
         return part
 
     def member(self, host, parent, type_id):
-        """The key of one (host, parent, type) offered on the host (its type well-formed)."""
+        """The key of one (host, parent, type) offered on the host, its type well-formed (a member)."""
         if not self._exact:
             return ("host", host, parent)
         key = self._members.get((host, parent, type_id))
@@ -104,7 +105,8 @@ class TargetKeys:
             capacity = mtype.get("available_instances")
             key = self._members[(host, parent, type_id)] = (
                 parent, type_id, kernel, types_gathered, self._outcome(host), self._parent(host, parent),
-                self._shared(frozen(dict((k, v) for k, v in mtype.items() if k not in _TYPE_NOT_JUDGED))),
+                self._shared(frozenset([(k, v if v.__class__ is str else frozen(v)) for k, v in mtype.items()
+                                        if k not in _TYPE_NOT_JUDGED])),
                 is_int(capacity) and capacity >= 0, reservations.on(parent, type_id))
         return key
 
@@ -126,7 +128,9 @@ class TargetKeys:
             mtype = ((facts["parents"][parent] or {}).get("types") or {}).get(type_id)
             if mtype is None:
                 continue
-            if shape.type_problem("parents.%s.types.%s" % (parent, type_id), mtype):
+            # A member's key is made for well-formed types only: any other is checked here.
+            if (host, parent, type_id) not in self._members \
+                    and shape.type_problem("parents.%s.types.%s" % (parent, type_id), mtype):
                 return ("host", host)
             offers.append((self.member(host, parent, type_id), frozen(mtype.get("available_instances"))))
         return ("offers", tuple(offers))

@@ -43,18 +43,19 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
     usable = dict((h, f) for h, f in fleet.items() if f is not None)
     reservations = dict((h, Reservations(f)) for h, f in usable.items())
     types = {}
-    for member in fleet_members(usable):
-        source = member["source"]
-        state, version, _detail = shape.version_state(source["migration"]) if member["kind"] == KIND_MDEV \
+    members = fleet_members(usable)
+    for member in members:
+        state, version, _detail = shape.version_state(member["migration"]) if member["kind"] == KIND_MDEV \
             else (shape.ABSENT, None, None)
         entry = types.setdefault((member["kind"], member["type_id"]), {
             "kind": member["kind"], "type_id": member["type_id"], "name": member["name"], "hosts": set(),
-            "versions": {}, "capacity": 0, "devices": 0, "reserved": 0, "placements": []})
+            "versions": {}, "capacity": 0, "devices": 0, "reserved": 0, "placements": [], "parents_at": {}})
         if entry["name"] is None:
             entry["name"] = member["name"]
         entry["hosts"].add(member["host"])
         if version is not None:
             entry["versions"].setdefault(version, set()).add(member["host"])
+            entry["parents_at"].setdefault((member["host"], version), []).append(member["parent"])
         entry["capacity"] += member["available"]
         entry["devices"] += len(member["devices"])
         reserved = reservations[member["host"]].total(member["parent"], member["type_id"]) \
@@ -64,7 +65,7 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
             "host": member["host"], "parent": member["parent"], "available": member["available"], "reserved": reserved,
             "devices": len(member["devices"]), "version": version,
             "migration_supported": {shape.PUBLISHED: True, shape.UNSUPPORTED: False}.get(state),
-            "driver_version": source.get("driver_version"), "kernel_release": source.get("kernel_release")})
+            "driver_version": member["driver_version"], "kernel_release": usable[member["host"]].get("kernel_release")})
     type_list, drift = [], []
     for (kind, type_id) in sorted(types, key=lambda k: (k[1], k[0])):
         entry = types[(kind, type_id)]
@@ -74,15 +75,14 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
             if version != common:
                 for host in sorted(entry["versions"][version]):
                     drift.append({"type_id": type_id, "host": host, "version": version, "common_version": common,
-                                  "parents": sorted(p["parent"] for p in entry["placements"]
-                                                    if p["host"] == host and p["version"] == version)})
+                                  "parents": sorted(entry["parents_at"][(host, version)])})
         type_list.append({
             "kind": kind, "type_id": type_id, "name": entry["name"], "hosts": sorted(entry["hosts"]),
             "versions": dict((v, sorted(h)) for v, h in sorted(entry["versions"].items())),
             "capacity": entry["capacity"], "devices": entry["devices"], "reserved": entry["reserved"],
             "placements": sorted(entry["placements"], key=lambda p: (p["host"], p["parent"])),
         })
-    domains = migration_domains(usable, policy, probes)
+    domains = migration_domains(usable, policy, probes, members=members)
     domain_list = [_domain_record(d, reservations) for d in domains["domains"]]
     stranded = _stranded(domains, domain_list)
     vms = domains["vms"]["vms"]

@@ -20,7 +20,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _source
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._device_judge import stranded_reasons
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import combine_devices, host_level_problem
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vm_source import devices_problem, vms_unknown_reason
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import COMPATIBLE, PolicyInputError
@@ -56,7 +55,7 @@ def _judge_vm(judge, record, facts):
     if record["evacuable"]:
         return record
     if len(sources) == 1:
-        record["reasons"] = stranded_reasons(per_device[0], host)
+        record["reasons"] = judge.stranded_reasons(sources[0], host)
         return record
     each = ["%s: %s" % (s["device"], ", ".join(h for h in sorted(judge.fleet) if h != host and judge.fits(s, h)) or "none")
             for s in sources]

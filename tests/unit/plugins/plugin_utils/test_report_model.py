@@ -44,8 +44,8 @@ def test_report_of_a_small_fleet():
 def test_stranded_and_accepted_from_the_policy(monkeypatch):
     real = _report_model.migration_domains
 
-    def richer(fleet_facts, policy="auto", probes=None):
-        result = real(fleet_facts, policy, probes)
+    def richer(fleet_facts, policy="auto", probes=None, members=None):
+        result = real(fleet_facts, policy, probes, members)
         result["stranded"] = [{"host": "src", "parent": "0000:3b:00.0", "type_id": "nvidia-222", "device": SRC_UUID,
                                "reasons": ["no other host of the domain has a free instance"]}]
         result["accepted"] = [{"type_id": "nvidia-222", "from_version": "v-550", "to_version": "v-551",
