@@ -43,6 +43,7 @@ PLUGIN = "fleet_audit_report"
 FORMATS = {"json": "json", "markdown": "md", "html": "html"}
 DEFAULT_MODE = "0644"
 DIFF_MAX_BYTES = 256 * 1024     # larger files are reported changed without a diff
+WRITE_SLICE = 1024 * 1024       # characters encoded at a time when a file is written
 ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
     name=dict(type="str", default="mdev-audit"),
@@ -127,12 +128,13 @@ def write_atomically(path, text, mode):
 
     A reader sees the old file or the new one, never half of one; a failure leaves the old one.
     """
-    data = text.encode("utf-8")
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            # Encoded a slice at a time: the report of a large fleet is not held twice (text and bytes).
+            for start in range(0, len(text), WRITE_SLICE):
+                handle.write(text[start:start + WRITE_SLICE].encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)

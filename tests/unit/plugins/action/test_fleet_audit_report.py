@@ -172,3 +172,15 @@ def test_parse_mode():
     for bad in ("", "rw", "12345678", "-1", 0o10000):
         with pytest.raises(ValueError):
             parse_mode(bad)
+
+
+def test_a_file_larger_than_one_write_slice_is_written_whole(tmp_path, monkeypatch):
+    """Text is encoded a slice at a time; a character cut by no slice boundary may be lost or split."""
+    monkeypatch.setattr(fleet_audit_report, "WRITE_SLICE", 7)
+    text = "h\u00f6st-\u00e9\u20ac" * 5 + "\U0001f5a5 end\n"
+    path = str(tmp_path / "r.json")
+    fleet_audit_report.write_atomically(path, text, 0o644)
+    with open(path, "rb") as handle:
+        assert handle.read() == text.encode("utf-8")
+    assert len(text) > 7 and len(text.encode("utf-8")) > len(text)
+    assert os.listdir(str(tmp_path)) == ["r.json"]
