@@ -51,6 +51,7 @@ def fleet(**c_kw):
 
 
 IN_TREE = dict(version=None, driver_version=None, driver_in_tree=True)
+IN_TREE_AS_ONE = dict(version=None, driver_version=None, driver_in_tree=1)
 
 # (case, facts of the fleet, probes) - each differs from the control in one thing read by the rule.
 CASES = {
@@ -61,7 +62,7 @@ CASES = {
     "device_api": (fleet(version=None, type_kw={"device_api": "vfio-ccw"}), None),
     "kernel of an in-tree driver": (dict(fleet(**dict(IN_TREE, kernel="6.9.0")),
                                          a=host("a", **IN_TREE), b=host("b", **IN_TREE)), None),
-    "in-tree as 1, not True": (dict(fleet(**dict(IN_TREE, driver_in_tree=1)),
+    "in-tree as 1, not True": (dict(fleet(**IN_TREE_AS_ONE),
                                     a=host("a", **IN_TREE), b=host("b", **IN_TREE)), None),
     "mdevctl definitions unreadable": (dict(fleet(), c=with_definitions(host("c", version="v-550"), error="EACCES")),
                                        None),
