@@ -42,7 +42,8 @@ _TYPE_NOT_JUDGED = ("devices", "available_instances")
 
 
 def frozen(value):
-    """A hashable value, equal for equal data only (``True``, ``1`` and ``1.0`` stay apart)."""
+    """A hashable value, equal for equal data only (``True``, ``1``, ``1.0`` and ``-0.0`` stay apart;
+    a value that is not JSON data equals nothing else, so it is never shared)."""
     if isinstance(value, str) or value is None:
         return value
     if isinstance(value, Mapping):
@@ -50,7 +51,11 @@ def frozen(value):
         return frozenset([(key, item if item.__class__ is str else frozen(item)) for key, item in value.items()])
     if isinstance(value, (list, tuple)):
         return (list,) + tuple(frozen(item) for item in value)
-    return (type(value), value)
+    if isinstance(value, int):
+        return (type(value), value)
+    if isinstance(value, float):
+        return (float, repr(value))     # 0.0 and -0.0 are equal, and a reason prints them apart
+    return ("shared with nothing", id(value))    # a set or an object: no key is safe but its own
 
 
 class TargetKeys:

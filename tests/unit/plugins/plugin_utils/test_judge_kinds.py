@@ -133,6 +133,21 @@ def test_frozen_tells_apart_what_the_rule_tells_apart():
     assert frozen({"a": [1]}) != frozen({"a": (1,)[0]}) and frozen(["a"]) != frozen({"a": None})
     assert frozen("1") != frozen(1) and frozen(None) != frozen("None")
     assert len(set(frozen(v) for v in ({"x": {"y": True}}, {"x": {"y": 1}}, {"x": {"y": None}}))) == 3
+    # Equal to Python, printed apart in a reason ("wrote -0.0 of the version's bytes").
+    assert frozen(0.0) != frozen(-0.0) and frozen(0.5) == frozen(0.5)
+    # Not JSON data (a YAML set): hashable, and equal to nothing else, not even an equal set.
+    one, two = {0}, {0}
+    assert frozen({"numa_node": one}) != frozen({"numa_node": two})
+    assert frozen({"numa_node": one}) == frozen({"numa_node": one})
+
+
+def test_a_value_that_is_not_json_data_is_judged_and_never_shared(monkeypatch):
+    data = fleet(kernel="6.8.0")
+    for name in ("a", "b"):
+        data[name]["parents"][PARENT]["numa_node"] = {0}
+    keys = keys_of(data, None)
+    assert keys["a"][0] != keys["b"][0]
+    assert judged(data, None) == judged(data, None, monkeypatch)
 
 
 def test_shared_parts_are_one_object():
