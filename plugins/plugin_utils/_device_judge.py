@@ -28,7 +28,7 @@ def signature_of(source):
     Its host, parent and machine are read by host-level rules only (``host_level_problem``, asked
     of each host); of its device, only whether there is one (a device has its own version record)."""
     ignored = ("host", "device", "parent", "machine_id", "boot_id")
-    return source.get("device") is not None, frozen(dict((k, v) for k, v in source.items() if k not in ignored))
+    return source.get("device") is not None, frozen(source, leave_out=ignored)
 
 
 def _count_key(record):

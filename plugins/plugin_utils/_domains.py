@@ -135,10 +135,8 @@ def _partition(members, fleet, context, keys):
 
 
 def _kind_of(member, keys):
-    """The member's key: judged alike with every member of equal key (a vendor-VFIO GPU: alone)."""
-    if member["kind"] == KIND_MDEV:
-        return keys.member(member["host"], member["parent"], member["type_id"])
-    return ("host", member["host"], member["parent"])
+    """The member's key: judged alike with every member of equal key."""
+    return keys.member(member["host"], member["parent"], member["type_id"], member["kind"])
 
 
 def _takes(source, member, fleet, context, keys, verdicts):

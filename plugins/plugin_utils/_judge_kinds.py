@@ -13,7 +13,7 @@ Contract: ``frozen(value)`` is hashable and equal for equal data only (a boolean
 integer here, since the rule tells ``True`` from ``1`` with ``is True`` and ``is_int``).
 ``TargetKeys(fleet, context)``:
 
-- ``member(host, parent, type_id)``: what ``_host_verdict.parent_results(source, host, facts,
+- ``member(host, parent, type_id, kind)``: what ``_host_verdict.parent_results(source, host, facts,
   context, only=parent)`` reads of the target beside the source, and what ``_source.of_type``
   reads of it as a source, except the free instances: its verdict and evidence are equal for
   equal keys, its capacity and reasons are not.
@@ -41,14 +41,16 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary im
 _TYPE_NOT_JUDGED = ("devices", "available_instances")
 
 
-def frozen(value):
+def frozen(value, leave_out=()):
     """A hashable value, equal for equal data only (``True``, ``1``, ``1.0`` and ``-0.0`` stay apart;
-    a value that is not JSON data equals nothing else, so it is never shared)."""
+    a value that is not JSON data equals nothing else, so it is never shared); of a mapping, without
+    the keys in ``leave_out``."""
     if isinstance(value, str) or value is None:
         return value
     if isinstance(value, Mapping):
         # Strings, most of the values, are taken as they are without a call (a key per member of 10,000 hosts).
-        return frozenset([(key, item if item.__class__ is str else frozen(item)) for key, item in value.items()])
+        return frozenset([(key, item if item.__class__ is str else frozen(item)) for key, item in value.items()
+                          if key not in leave_out])
     if isinstance(value, (list, tuple)):
         return (list,) + tuple(frozen(item) for item in value)
     if isinstance(value, int):
@@ -95,13 +97,12 @@ class TargetKeys:
         part = self._parents.get((host, parent))
         if part is None:
             facts_of_parent = self.fleet[host]["parents"][parent]
-            part = self._parents[(host, parent)] = self._shared(frozen(
-                dict((k, v) for k, v in facts_of_parent.items() if k != "types")))
+            part = self._parents[(host, parent)] = self._shared(frozen(facts_of_parent, leave_out=("types",)))
         return part
 
-    def member(self, host, parent, type_id):
+    def member(self, host, parent, type_id, kind=KIND_MDEV):
         """The key of one (host, parent, type) offered on the host, its type well-formed (a member)."""
-        if not self._exact:
+        if not self._exact or kind != KIND_MDEV:
             return ("host", host, parent)
         key = self._members.get((host, parent, type_id))
         if key is None:
@@ -110,8 +111,7 @@ class TargetKeys:
             capacity = mtype.get("available_instances")
             key = self._members[(host, parent, type_id)] = (
                 parent, type_id, kernel, types_gathered, self._outcome(host), self._parent(host, parent),
-                self._shared(frozenset([(k, v if v.__class__ is str else frozen(v)) for k, v in mtype.items()
-                                        if k not in _TYPE_NOT_JUDGED])),
+                self._shared(frozen(mtype, leave_out=_TYPE_NOT_JUDGED)),
                 is_int(capacity) and capacity >= 0, reservations.on(parent, type_id))
         return key
 

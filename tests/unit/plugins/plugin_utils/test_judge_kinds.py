@@ -76,7 +76,7 @@ CASES = {
 def judged(data, probes, monkeypatch=None):
     """migration_domains of ``data``; with ``monkeypatch``, every member and host a kind of its own."""
     if monkeypatch is not None:
-        monkeypatch.setattr(TargetKeys, "member", lambda self, h, p, t: ("alone", h, p, t))
+        monkeypatch.setattr(TargetKeys, "member", lambda self, h, p, t, kind="mdev": ("alone", h, p, t))
         monkeypatch.setattr(TargetKeys, "host", lambda self, h, kind, t: ("alone", h))
     lookup = (lambda h: _outcome(probes, h)) if probes is not None else None
     return _domains.migration_domains(copy.deepcopy(data), "auto", lookup)
