@@ -182,7 +182,7 @@ def stranded_devices(fleet, context, judge=None):
         for device in _fleet_devices(facts):
             entry = {"host": host, "device": device, "parent": None, "type_id": None}
             try:
-                source = _source.from_facts(facts, device, host)
+                source = _source.from_facts(facts, device, host, checked=context.host_problem(facts) is None)
             except PolicyInputError as exc:
                 stranded.append(dict(entry, reasons=["the device cannot be described: %s" % exc]))
                 continue
@@ -196,7 +196,8 @@ def stranded_devices(fleet, context, judge=None):
 def migration_domains(fleet, policy="auto", probes=None, members=None):
     """Domains, undecided and unsupported members, probe directions and stranded devices of a fleet
     (``members``: ``fleet_members(fleet)``, when the caller has them already)."""
-    context = JudgeContext(policy=policy, probes=probes)
+    # Each host's shape is checked once for the whole call, not again for each device and each pass.
+    context = JudgeContext(policy=policy, probes=probes, host_problem=shape.HostProblems())
     judge = DeviceJudge(fleet, context)
     by_type = {}
     for member in fleet_members(fleet) if members is None else members:

@@ -73,9 +73,15 @@ class TargetKeys:
         self._members = {}
         self._targets = {}
         self._same = {}     # equal parts are one object: a key of 10,000 hosts holds few distinct parts
+        self._numbers = {}
 
     def _shared(self, part):
         return self._same.setdefault(part, part)
+
+    def _numbered(self, key):
+        """The key's number, one per distinct key: the callers' dictionaries then hash a small
+        integer instead of a nested tuple (a tuple hashes all of itself again at each lookup)."""
+        return self._numbers.setdefault(key, len(self._numbers))
 
     def _host(self, host):
         part = self._hosts.get(host)
@@ -103,25 +109,25 @@ class TargetKeys:
     def member(self, host, parent, type_id, kind=KIND_MDEV):
         """The key of one (host, parent, type) offered on the host, its type well-formed (a member)."""
         if not self._exact or kind != KIND_MDEV:
-            return ("host", host, parent)
+            return self._numbered(("host", host, parent))
         key = self._members.get((host, parent, type_id))
         if key is None:
             kernel, types_gathered, reservations = self._host(host)
             mtype = self.fleet[host]["parents"][parent]["types"][type_id]
             capacity = mtype.get("available_instances")
-            key = self._members[(host, parent, type_id)] = (
+            key = self._members[(host, parent, type_id)] = self._numbered((
                 parent, type_id, kernel, types_gathered, self._outcome(host), self._parent(host, parent),
                 self._shared(frozen(mtype, leave_out=_TYPE_NOT_JUDGED)),
-                is_int(capacity) and capacity >= 0, reservations.on(parent, type_id))
+                is_int(capacity) and capacity >= 0, reservations.on(parent, type_id)))
         return key
 
     def host(self, host, kind, type_id):
         """The key of a host as the target of a source of ``kind`` and ``type_id``."""
         if not self._exact or kind != KIND_MDEV:
-            return ("host", host)
+            return self._numbered(("host", host))
         key = self._targets.get((host, type_id))
         if key is None:
-            key = self._targets[(host, type_id)] = self._mdev_host(host, type_id)
+            key = self._targets[(host, type_id)] = self._numbered(self._mdev_host(host, type_id))
         return key
 
     def _mdev_host(self, host, type_id):

@@ -69,7 +69,7 @@ def vm_evacuation(fleet, context, judge):
     vms, unknown, active_on = [], [], {}
     for host in sorted(fleet):
         facts = fleet[host]
-        why = vms_unknown_reason(facts)
+        why = vms_unknown_reason(facts, problem_of=context.host_problem)
         if why is not None:
             unknown.append({"host": host, "reason": why})
             continue

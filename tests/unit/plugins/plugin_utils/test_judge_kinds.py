@@ -150,9 +150,13 @@ def test_a_value_that_is_not_json_data_is_judged_and_never_shared(monkeypatch):
     assert judged(data, None) == judged(data, None, monkeypatch)
 
 
-def test_shared_parts_are_one_object():
+def test_equal_keys_are_one_number_and_equal_parts_one_object():
     data = fleet(kernel="6.8.0")
+    data["c"]["parents"][PARENT]["driver_version"] = "550.90.07"
     keys = TargetKeys(data, JudgeContext())
-    first, second = keys.member("a", PARENT, TYPE), keys.member("b", PARENT, TYPE)
-    assert all(x is y for x, y in zip(first[5:7], second[5:7]))
+    numbers = [keys.member(h, PARENT, TYPE) for h in "abc"] + [keys.host(h, "mdev", TYPE) for h in "abc"]
+    assert all(isinstance(n, int) for n in numbers)
+    assert numbers[0] == numbers[1] != numbers[2] and numbers[3] == numbers[4] != numbers[5]
+    assert len(set(numbers)) == 4
+    assert keys._parent("a", PARENT) is keys._parent("b", PARENT)
     assert _judge_kinds.frozen is frozen
