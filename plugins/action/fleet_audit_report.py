@@ -6,7 +6,9 @@
 """Action plugin: build the fleet audit report on the controller and write its files atomically.
 
 The report of a large fleet is large (one placement per host and type); building and writing
-it here, in Python, avoids passing it through templating three times.
+it here, in Python, avoids passing it through templating three times. Its files are compared with
+the files already there, and written, as they are rendered: a report of 100,000 hosts (900 MB of
+JSON) is never held whole as text.
 
 A file counts as changed only when its content apart from ``generated_at`` differs from the file
 already there (or its mode does): an audit of an unchanged fleet is ``changed=false`` and leaves
@@ -31,7 +33,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._fleet_input import Fleet
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_render import generated_at_of, render
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_render import generated_at_of, pieces
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_slices import (
     merge_partials,
     partial_report,
@@ -88,18 +90,6 @@ def parse_mode(value):
     return mode
 
 
-def _read(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8")
-    except FileNotFoundError:
-        return None
-    except UnicodeDecodeError:
-        return ""
-    except OSError as exc:
-        raise AnsibleError("%s: cannot read the existing report file %s: %s" % (PLUGIN, path, to_native(exc)))
-
-
 def _current_mode(path):
     try:
         return stat.S_IMODE(os.stat(path).st_mode)
@@ -107,44 +97,125 @@ def _current_mode(path):
         return None
 
 
-def plan_file(path, fmt, report, mode, renderer=render):
-    """What writing ``report`` as ``fmt`` at ``path`` would do: a dict with ``content`` (None when the
-    content is unchanged apart from ``generated_at``), ``before`` (the existing text) and ``chmod``."""
-    before = _read(path)
-    content = None
-    if before is None:
-        content = renderer(report, fmt)
-    else:
-        old_at = generated_at_of(fmt, before)
-        same = renderer(dict(report, generated_at=old_at), fmt) if old_at is not None else None
-        if same != before:
-            content = renderer(report, fmt)
-    return {"path": path, "format": fmt, "before": before, "content": content,
-            "chmod": content is None and _current_mode(path) != mode}
+def _encoded(text_pieces):
+    """UTF-8 bytes of ``text_pieces``, at most WRITE_SLICE characters encoded at a time: a report
+    of 100,000 hosts is never held a second time as bytes."""
+    for piece in text_pieces:
+        for start in range(0, len(piece), WRITE_SLICE):
+            yield piece[start:start + WRITE_SLICE].encode("utf-8")
 
 
-def write_atomically(path, text, mode):
-    """Write ``text`` to a temporary file beside ``path`` and rename it over ``path``.
+def _small_text(path):
+    """The text of the file at ``path`` for a diff: "" when there is none, None when it is over DIFF_MAX_BYTES."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(DIFF_MAX_BYTES + 1)
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise _cannot_read(path, exc)
+    return data.decode("utf-8", "replace") if len(data) <= DIFF_MAX_BYTES else None
 
-    A reader sees the old file or the new one, never half of one; a failure leaves the old one.
-    """
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+
+def _cannot_read(path, exc):
+    return AnsibleError("%s: cannot read the existing report file %s: %s" % (PLUGIN, path, to_native(exc)))
+
+
+def stamp_of_file(path, fmt):
+    """The ``generated_at`` of the report file at ``path`` (its first line that carries one), or
+    None when there is no file or no stamp in it; read a line at a time."""
+    try:
+        with open(path, "rb") as handle:
+            for line in handle:
+                stamp = generated_at_of(fmt, line.decode("utf-8", "replace"))
+                if stamp is not None:
+                    return stamp
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _cannot_read(path, exc)
+    return None
+
+
+def file_holds(path, text_pieces):
+    """Whether the file at ``path`` holds exactly the text of ``text_pieces``, compared as they come."""
+    try:
+        with open(path, "rb") as handle:
+            for chunk in _encoded(text_pieces):
+                if handle.read(len(chunk)) != chunk:
+                    return False
+            return handle.read(1) == b""
+    except OSError as exc:
+        raise _cannot_read(path, exc)
+
+
+class _Head:
+    """The text of pieces passing through, kept while it is at most ``limit`` characters (for a diff)."""
+
+    def __init__(self, text_pieces, limit):
+        self._pieces, self._limit, self._kept, self._size = text_pieces, limit, [], 0
+
+    def __iter__(self):
+        for piece in self._pieces:
+            self._size += len(piece)
+            if self._size <= self._limit:
+                self._kept.append(piece)
+            else:
+                self._kept = None
+            yield piece
+
+    @property
+    def text(self):
+        """The whole text, or None when it was longer than the limit."""
+        return None if self._size > self._limit else "".join(self._kept)
+
+
+def write_temporary(path, text_pieces, mode):
+    """A new file beside ``path`` holding ``text_pieces`` (synced, with ``mode``): its name. Renamed
+    over ``path`` by the caller, so a reader sees the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=os.path.dirname(path))
     try:
         with os.fdopen(fd, "wb") as handle:
-            # Encoded a slice at a time: the report of a large fleet is not held twice (text and bytes).
-            for start in range(0, len(text), WRITE_SLICE):
-                handle.write(text[start:start + WRITE_SLICE].encode("utf-8"))
+            for chunk in _encoded(text_pieces):
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _remove(tmp)
         raise
+    return tmp
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def plan_file(path, fmt, report, mode, write=True, diff=False, rendering=pieces):
+    """Compare ``report`` rendered as ``fmt`` with the file at ``path`` and, when its content apart
+    from ``generated_at`` differs and ``write``, write it to a temporary file beside it.
+
+    A dict: ``changed``; ``tmp`` (the temporary file, or None); ``chmod`` (unchanged content, other
+    mode); with ``diff``, ``before`` and ``after`` (None for a file over DIFF_MAX_BYTES).
+    Nothing is held whole: the rendering is compared with the file, and written, as it comes."""
+    plan = {"path": path, "format": fmt, "changed": True, "tmp": None, "chmod": False, "before": None, "after": None}
+    old_at = stamp_of_file(path, fmt)
+    if old_at is not None and file_holds(path, rendering(dict(report, generated_at=old_at), fmt)):
+        plan.update(changed=False, chmod=_current_mode(path) != mode)
+        return plan
+    if diff:
+        plan["before"] = _small_text(path)
+    head = _Head(rendering(report, fmt), DIFF_MAX_BYTES if diff else -1)
+    if write:
+        plan["tmp"] = write_temporary(path, head, mode)
+    elif diff:
+        for _piece in head:     # check mode: rendered for the diff only
+            pass
+    plan["after"] = head.text if diff else None
+    return plan
 
 
 def slicing_problem(args, given_args):
@@ -180,13 +251,10 @@ def collector_paused():
 
 
 def _diff(plan):
-    after = plan["content"]
-    if after is None or plan["format"] == "html":
+    if not plan["changed"] or plan["format"] == "html" or plan["before"] is None or plan["after"] is None:
         return None
-    before = plan["before"] or ""
-    if len(before) > DIFF_MAX_BYTES or len(after) > DIFF_MAX_BYTES:
-        return None
-    return {"before_header": plan["path"], "after_header": plan["path"], "before": before, "after": after}
+    return {"before_header": plan["path"], "after_header": plan["path"], "before": plan["before"],
+            "after": plan["after"]}
 
 
 class ActionModule(ActionBase):
@@ -214,22 +282,32 @@ class ActionModule(ActionBase):
         if os.path.exists(dest) and not os.path.isdir(dest):
             raise AnsibleActionFail("%s: dest %s exists and is not a directory" % (PLUGIN, dest))
         generated_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        write = not self._task.check_mode
+        plans = []
         try:
             with collector_paused():
-                plans, summary = self._plans(args, task_vars, generated_at, mode)
+                files, summary = self._files(args, task_vars, generated_at)
+                # Bad input has failed by now, before anything is written; each file is rendered
+                # into a temporary file beside it, and all of them are renamed once all are there.
+                if write:
+                    os.makedirs(dest, exist_ok=True)
+                for path, fmt, report in files:
+                    plans.append(plan_file(path, fmt, report, mode, write=write, diff=self._task.diff))
+            for plan in plans:
+                if plan["tmp"] is not None:
+                    os.replace(plan["tmp"], plan["path"])
+                    plan["tmp"] = None
+                elif plan["chmod"] and write:
+                    os.chmod(plan["path"], mode)
         except PolicyInputError as exc:
             raise AnsibleActionFail("%s: %s" % (PLUGIN, exc))
-        if not self._task.check_mode:
-            try:
-                os.makedirs(dest, exist_ok=True)
-                for plan in plans:
-                    if plan["content"] is not None:
-                        write_atomically(plan["path"], plan["content"], mode)
-                    elif plan["chmod"]:
-                        os.chmod(plan["path"], mode)
-            except OSError as exc:
-                raise AnsibleActionFail("%s: cannot write the report in %s: %s" % (PLUGIN, dest, to_native(exc)))
-        changed_files = [p["path"] for p in plans if p["content"] is not None or p["chmod"]]
+        except OSError as exc:
+            raise AnsibleActionFail("%s: cannot write the report in %s: %s" % (PLUGIN, dest, to_native(exc)))
+        finally:
+            for plan in plans:
+                if plan["tmp"] is not None:
+                    _remove(plan["tmp"])
+        changed_files = [p["path"] for p in plans if p["changed"] or p["chmod"]]
         result.update(changed=bool(changed_files), files=[p["path"] for p in plans], changed_files=changed_files,
                       summary=summary, generated_at=generated_at)
         if self._task.diff:
@@ -238,9 +316,9 @@ class ActionModule(ActionBase):
                 result["diff"] = diffs
         return result
 
-    def _plans(self, args, task_vars, generated_at, mode):
-        """``(plans, summary)``: what writing the report (or this slice's partial report) would do.
-        Everything is rendered and compared before the first write: bad input writes nothing."""
+    def _files(self, args, task_vars, generated_at):
+        """``([(path, format, data)], summary)``: the report (or this slice's partial report) and
+        the files it goes to; bad input fails here, before anything is written."""
         dest = args["dest"]
         if args["partial"]:
             partial = self._partial(args, task_vars, generated_at)
@@ -248,9 +326,9 @@ class ActionModule(ActionBase):
             summary = {"slice": args["slice"], "hosts": len(partial["hosts"]),
                        "hosts_with_facts": sum(1 for f in partial["hosts"].values() if f is not None),
                        "hosts_without_facts": sorted(h for h, f in partial["hosts"].items() if f is None)}
-            return [plan_file(path, "json", partial, mode)], summary
+            return [(path, "json", partial)], summary
         report = self._report(args, task_vars, generated_at)
-        return [plan_file(os.path.join(dest, "%s.%s" % (args["name"], FORMATS[fmt])), fmt, report, mode)
+        return [(os.path.join(dest, "%s.%s" % (args["name"], FORMATS[fmt])), fmt, report)
                 for fmt in dict.fromkeys(args["formats"])], report["summary"]
 
     def _fleet(self, task_vars):

@@ -12,7 +12,7 @@ fetched at view time. Tables show one page of rows at a time and are sorted, fil
 by the script, so that the report of a very large fleet opens quickly; without scripts, the
 first page of each table is still there.
 
-Here: the public entry points (``render``, ``render_json``, ``render_markdown``, ``render_html``,
+Here: the public entry points (``render``, ``pieces``, ``render_json``, ``render_markdown``, ``render_html``,
 ``generated_at_of``), the tables and summary shared by Markdown and HTML, and the Markdown
 template. The pictures are computed in ``_report_pictures`` (``host_strip``, ``compatibility`` and
 ``capacity_bars`` are importable from here too), the HTML template and CSS are in ``_report_page``,
@@ -50,22 +50,29 @@ def _compact(value):
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def render_json(report):
-    """The report as JSON, keys sorted: each top-level key on its own line, and each item of a
-    top-level list on its own line (one host, type or domain per line: greppable and diffable)."""
-    lines = ["{"]
+def json_pieces(report):
+    """``render_json``'s text in pieces, a line or a top-level list item each: a large report is
+    written, or compared with a file, as it is rendered, never held whole."""
+    yield "{\n"
     keys = sorted(report)
     for index, key in enumerate(keys):
         comma = "," if index < len(keys) - 1 else ""
         value = report[key]
         if isinstance(value, list) and value:
-            lines.append("%s: [" % _compact(key))
-            lines.append(",\n".join(_compact(item) for item in value))
-            lines.append("]%s" % comma)
+            yield "%s: [\n" % _compact(key)
+            last = len(value) - 1
+            for position, item in enumerate(value):
+                yield _compact(item) + (",\n" if position < last else "\n")
+            yield "]%s\n" % comma
         else:
-            lines.append("%s: %s%s" % (_compact(key), _compact(value), comma))
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            yield "%s: %s%s\n" % (_compact(key), _compact(value), comma)
+    yield "}\n"
+
+
+def render_json(report):
+    """The report as JSON, keys sorted: each top-level key on its own line, and each item of a
+    top-level list on its own line (one host, type or domain per line: greppable and diffable)."""
+    return "".join(json_pieces(report))
 
 
 # -- tables shared by Markdown and HTML ----------------------------------------------------------
@@ -325,7 +332,12 @@ _GENERATED_AT = {
 }
 
 
-def render(report, fmt):
+def pieces(report, fmt):
+    """The rendering of ``report`` as ``fmt`` in pieces, in order: ``render``'s text once joined."""
     if fmt == "json":
-        return render_json(report)
-    return render_markdown(report) if fmt == "markdown" else render_html(report)
+        return json_pieces(report)
+    return iter([render_markdown(report) if fmt == "markdown" else render_html(report)])
+
+
+def render(report, fmt):
+    return "".join(pieces(report, fmt))

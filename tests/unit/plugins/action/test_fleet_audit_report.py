@@ -167,6 +167,23 @@ def test_failed_write_leaves_the_previous_report(tmp_path, monkeypatch):
     assert snapshot(tmp_path) == before      # no temporary file left either
 
 
+def test_a_write_failing_on_the_second_file_leaves_no_file_changed(tmp_path, monkeypatch):
+    """Each file is rendered into a temporary file first; none is renamed until all are written."""
+    run({"dest": str(tmp_path)}, fleet())
+    before = snapshot(tmp_path)
+    calls = []
+
+    def fsync_fails_the_second_time(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fleet_audit_report.os, "fsync", fsync_fails_the_second_time)
+    with pytest.raises(AnsibleError, match="No space left"):
+        run({"dest": str(tmp_path)}, fleet(extra=target_host()))
+    assert len(calls) == 2 and snapshot(tmp_path) == before
+
+
 def test_parse_mode():
     assert parse_mode("0644") == 0o644 and parse_mode("755") == 0o755 and parse_mode(0o600) == 0o600
     for bad in ("", "rw", "12345678", "-1", 0o10000):
@@ -179,8 +196,10 @@ def test_a_file_larger_than_one_write_slice_is_written_whole(tmp_path, monkeypat
     monkeypatch.setattr(fleet_audit_report, "WRITE_SLICE", 7)
     text = "h\u00f6st-\u00e9\u20ac" * 5 + "\U0001f5a5 end\n"
     path = str(tmp_path / "r.json")
-    fleet_audit_report.write_atomically(path, text, 0o644)
-    with open(path, "rb") as handle:
+    tmp = fleet_audit_report.write_temporary(path, [text[:10], text[10:]], 0o644)
+    with open(tmp, "rb") as handle:
         assert handle.read() == text.encode("utf-8")
     assert len(text) > 7 and len(text.encode("utf-8")) > len(text)
-    assert os.listdir(str(tmp_path)) == ["r.json"]
+    assert os.path.dirname(tmp) == str(tmp_path) and not os.path.exists(path)
+    assert fleet_audit_report.file_holds(tmp, [text]) and not fleet_audit_report.file_holds(tmp, [text[:-1]])
+    assert not fleet_audit_report.file_holds(tmp, [text + " "])
