@@ -47,9 +47,11 @@ def fleet_members(fleet):
                 mtype = types[type_id]
                 if shape.type_problem("parents.%s.types.%s" % (pname, type_id), mtype):
                     continue
-                avail = mtype.get("available_instances")
+                avail, devices = mtype.get("available_instances"), mtype.get("devices")
                 members.append({"host": host, "parent": pname, "type_id": type_id, "kind": KIND_MDEV,
-                                "name": mtype.get("name"), "devices": list(mtype.get("devices") or []),
+                                "name": mtype.get("name"),
+                                # The facts' own list, not a copy: members are read only, and many.
+                                "devices": devices if isinstance(devices, list) else list(devices or ()),
                                 "available": avail if is_int(avail) and avail > 0 else 0,
                                 "migration": mtype.get("migration"),
                                 "driver_version": facts["parents"][pname].get("driver_version")})
