@@ -31,6 +31,7 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_sharing import SharedRecords
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._fleet_input import Fleet
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_render import generated_at_of, pieces
@@ -346,8 +347,10 @@ class ActionModule(ActionBase):
     def _report(self, args, task_vars, generated_at):
         if args["merge_from"] is None:
             fleet = self._fleet(task_vars)
-            return build_report(fleet.report_fleet(args["hosts"]), args["policy"], fleet.probe_lookup(args["probes"]),
-                                generated_at)
+            # Equal records of the hosts' facts are held once: the report's files are written from
+            # them, and nothing templates them afterwards.
+            return build_report(fleet.report_fleet(args["hosts"], SharedRecords()), args["policy"],
+                                fleet.probe_lookup(args["probes"]), generated_at)
         merged, policy, probes = merge_partials([(path, _load_partial(path)) for path in args["merge_from"]],
                                                 args["expect_slices"])
         return build_report(merged, policy, probes, generated_at)

@@ -21,6 +21,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from operator import itemgetter
+
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import is_int
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _source
@@ -34,6 +36,9 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary im
     KIND_VENDOR_VFIO,
     PolicyInputError,
 )
+
+# The order of members and placements (a C key function: 320,000 of them at 10,000 hosts).
+BY_HOST_AND_PARENT = itemgetter("host", "parent")
 
 
 def fleet_members(fleet):
@@ -220,7 +225,7 @@ def migration_domains(fleet, policy="auto", probes=None, members=None):
         stranded_at.setdefault((item["host"], item["parent"], item["type_id"]), []).append(item)
     result = []
     for domain in domains:
-        members = sorted(domain["members"], key=lambda m: (m["host"], m["parent"]))
+        members = sorted(domain["members"], key=BY_HOST_AND_PARENT)
         first = members[0]
         result.append({
             "kind": first["kind"],

@@ -19,7 +19,11 @@ __metaclass__ = type
 from collections.abc import Mapping, Sequence
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._ansible_compat import host_raw_vars, is_hostvars
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import HostProblems, mdev_facts_of
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import (
+    HostProblems,
+    host_problem,
+    mdev_facts_of,
+)
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._probe_evidence import outcome_of, task_status
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import NO_FACTS, PolicyInputError
 
@@ -115,18 +119,21 @@ class Fleet:
                 self.args.fail(str(exc))
         return lookup
 
-    def report_fleet(self, hosts=None):
-        """``{host: facts or None}``: None for a host without usable facts (malformed count as none)."""
-        usable, without = self.usable(hosts)
+    def report_fleet(self, hosts=None, records=None):
+        """``{host: facts or None}``: None for a host without usable facts (malformed count as none);
+        ``records``: a ``_facts_sharing.SharedRecords`` that equal records of the facts are shared through."""
+        usable, without = self.usable(hosts, records)
         return dict(usable, **dict((host, None) for host in without))
 
-    def usable(self, hosts=None):
+    def usable(self, hosts=None, records=None):
         """``({host: facts}, [hosts without usable facts])``: malformed facts count as none."""
+        # Facts read to be shared are checked without the memo, which would hold every host's own copy.
+        problem_of = self.host_problem if records is None else host_problem
         usable, without = {}, []
         for host in self.names(hosts):
             facts = self.facts(host)[0]
-            if facts is None or self.host_problem(facts) is not None:
+            if facts is None or problem_of(facts) is not None:
                 without.append(host)
             else:
-                usable[host] = facts
+                usable[host] = facts if records is None else records.of(facts)
         return usable, sorted(without)

@@ -72,6 +72,7 @@ class TargetKeys:
         self._parents = {}
         self._members = {}
         self._targets = {}
+        self._types = {}
         self._same = {}     # equal parts are one object: a key of 10,000 hosts holds few distinct parts
         self._numbers = {}
 
@@ -106,6 +107,14 @@ class TargetKeys:
             part = self._parents[(host, parent)] = self._shared(frozen(facts_of_parent, leave_out=("types",)))
         return part
 
+    def _type_part(self, mtype):
+        """What the rule reads of a type record; a record many hosts share (``_facts_sharing``) is
+        frozen once. Each record is held here, so that its ``id`` is not reused for another."""
+        seen = self._types.get(id(mtype))
+        if seen is None or seen[0] is not mtype:
+            seen = self._types[id(mtype)] = (mtype, self._shared(frozen(mtype, leave_out=_TYPE_NOT_JUDGED)))
+        return seen[1]
+
     def member(self, host, parent, type_id, kind=KIND_MDEV):
         """The key of one (host, parent, type) offered on the host, its type well-formed (a member)."""
         if not self._exact or kind != KIND_MDEV:
@@ -117,7 +126,7 @@ class TargetKeys:
             capacity = mtype.get("available_instances")
             key = self._members[(host, parent, type_id)] = self._numbered((
                 parent, type_id, kernel, types_gathered, self._outcome(host), self._parent(host, parent),
-                self._shared(frozen(mtype, leave_out=_TYPE_NOT_JUDGED)),
+                self._type_part(mtype),
                 is_int(capacity) and capacity >= 0, reservations.on(parent, type_id)))
         return key
 

@@ -14,7 +14,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._domains import fleet_members, migration_domains
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._domains import (
+    BY_HOST_AND_PARENT,
+    fleet_members,
+    migration_domains,
+)
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._reservations import Reservations
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import KIND_MDEV
 
@@ -80,7 +84,7 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
             "kind": kind, "type_id": type_id, "name": entry["name"], "hosts": sorted(entry["hosts"]),
             "versions": dict((v, sorted(h)) for v, h in sorted(entry["versions"].items())),
             "capacity": entry["capacity"], "devices": entry["devices"], "reserved": entry["reserved"],
-            "placements": sorted(entry["placements"], key=lambda p: (p["host"], p["parent"])),
+            "placements": sorted(entry["placements"], key=BY_HOST_AND_PARENT),
         })
     domains = migration_domains(usable, policy, probes, members=members)
     domain_list = [_domain_record(d, reservations) for d in domains["domains"]]

@@ -1,0 +1,75 @@
+# Copyright (c) vfio.mdev_migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_sharing import SharedRecords
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
+from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import PARENT, TYPE
+from ansible_collections.vfio.mdev_migration.tests.unit.plugins.plugin_utils.test_judge_kinds import (
+    CASES,
+    OTHER_PARENT,
+    _outcome,
+    fleet,
+    host,
+)
+
+AT = "2026-11-28T10:00:00Z"
+
+
+def shared_fleet(data):
+    records = SharedRecords()
+    return dict((name, records.of(facts)) for name, facts in data.items())
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_report_of_shared_records_is_the_report_of_the_facts(case):
+    """Each case differs from its control in one thing the pair rule reads; shared wrongly, a
+    record of host c would take a's verdict and the reports would differ."""
+    data, probes = CASES[case]
+    data = fleet() if data == "fleet" else data
+    lookup = (lambda h: _outcome(probes, h)) if probes is not None else None
+    assert build_report(shared_fleet(copy.deepcopy(data)), "auto", lookup, AT) == \
+        build_report(copy.deepcopy(data), "auto", lookup, AT)
+
+
+def test_equal_records_are_one_object_and_others_stay_apart():
+    shared = shared_fleet({"a": host("a"), "b": host("b"), "c": host("c", available=3)})
+    a, b, c = (shared[h]["parents"] for h in "abc")
+    # Same free instances, no device: one record. Each host's first parent holds its own device.
+    assert a[OTHER_PARENT]["types"][TYPE] is b[OTHER_PARENT]["types"][TYPE]
+    assert a[PARENT]["types"][TYPE] is not b[PARENT]["types"][TYPE]
+    assert c[OTHER_PARENT]["types"][TYPE] is not a[OTHER_PARENT]["types"][TYPE]
+    assert a[PARENT]["pci"] is b[PARENT]["pci"] is c[OTHER_PARENT]["pci"]
+    first = [shared[h]["devices"][u]["migration"] for h in "ab" for u in shared[h]["devices"]]
+    assert first[0] is first[1]
+
+
+def test_true_is_not_one_and_a_set_is_equal_to_nothing():
+    one = host("b")
+    one["parents"][OTHER_PARENT]["types"][TYPE]["migration"]["supported"] = 1
+    sets = [host(name) for name in "cd"]
+    for facts in sets:
+        facts["parents"][OTHER_PARENT]["types"][TYPE]["extra"] = {0}
+    shared = shared_fleet(dict(a=host("a"), b=one, c=sets[0], d=sets[1]))
+    records = [shared[h]["parents"][OTHER_PARENT]["types"][TYPE] for h in "abcd"]
+    assert len(set(id(r) for r in records)) == 4
+    assert records[1]["migration"]["supported"] == 1 and records[1]["migration"]["supported"] is not True
+
+
+def test_the_facts_given_are_left_as_they_were():
+    facts = host("a")
+    before = copy.deepcopy(facts)
+    types = facts["parents"][PARENT]["types"]
+    records = SharedRecords()
+    records.of(host("b"))
+    shared = records.of(facts)
+    assert facts == before and shared == before
+    assert facts["parents"][PARENT]["types"] is types and shared["parents"][PARENT]["types"] is not types
