@@ -107,15 +107,18 @@ def _encoded(text_pieces):
 
 
 def _small_text(path):
-    """The text of the file at ``path`` for a diff: "" when there is none, None when it is over DIFF_MAX_BYTES."""
+    """The text of the file at ``path`` for a diff: "" when there is none, None when it is over
+    DIFF_MAX_BYTES characters (as the new text is counted)."""
+    most = 4 * DIFF_MAX_BYTES       # bytes of that many characters in UTF-8, at most
     try:
         with open(path, "rb") as handle:
-            data = handle.read(DIFF_MAX_BYTES + 1)
+            data = handle.read(most + 1)
     except FileNotFoundError:
         return ""
     except OSError as exc:
         raise _cannot_read(path, exc)
-    return data.decode("utf-8", "replace") if len(data) <= DIFF_MAX_BYTES else None
+    text = data.decode("utf-8", "replace") if len(data) <= most else None
+    return text if text is not None and len(text) <= DIFF_MAX_BYTES else None
 
 
 def _cannot_read(path, exc):

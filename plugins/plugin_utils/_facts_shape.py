@@ -134,24 +134,33 @@ def host_problem(facts):
     return vms_problem(facts)
 
 
-class HostProblems:
+class PerRecord:
+    """``function(record)`` remembered for each record object while one call runs: a record that
+    many hosts share (``_facts_sharing``), or that one call reads again and again, is computed once.
+    Each record is held, so that its ``id`` is never reused for another while the memo lives; make
+    one per call, since facts may change between calls."""
+
+    def __init__(self, function):
+        self._function = function
+        self._seen = {}
+
+    def __call__(self, record):
+        hit = self._seen.get(id(record))
+        if hit is not None and hit[0] is record:
+            return hit[1]
+        value = self._function(record)
+        self._seen[id(record)] = (record, value)
+        return value
+
+
+class HostProblems(PerRecord):
     """``host_problem``, remembered for each facts mapping while one filter call runs.
 
     A call that first looks for a VM in every host's facts and then judges the same hosts would
-    otherwise check each host twice. The facts are held, so that an ``id`` is never reused for
-    other facts while the memo lives; make one per call, since facts may change between calls.
-    """
+    otherwise check each host twice."""
 
     def __init__(self):
-        self._seen = {}
-
-    def __call__(self, facts):
-        hit = self._seen.get(id(facts))
-        if hit is not None and hit[0] is facts:
-            return hit[1]
-        problem = host_problem(facts)
-        self._seen[id(facts)] = (facts, problem)
-        return problem
+        super(HostProblems, self).__init__(host_problem)
 
 
 def _names(value):

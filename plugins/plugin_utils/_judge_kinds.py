@@ -30,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 from collections.abc import Mapping
 
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import is_int
@@ -42,22 +43,43 @@ _TYPE_NOT_JUDGED = ("devices", "available_instances")
 
 
 def frozen(value, leave_out=()):
-    """A hashable value, equal for equal data only (``True``, ``1``, ``1.0`` and ``-0.0`` stay apart;
-    a value that is not JSON data equals nothing else, so it is never shared); of a mapping, without
-    the keys in ``leave_out``."""
+    """A hashable value, equal for equal data only: the same keys (of the same types) and values of
+    the same types (``True``, ``1``, ``1.0`` and ``-0.0`` stay apart, as do a list and a tuple); a
+    value that is not JSON data, or nested too deep to walk, equals nothing else, so it is never
+    shared. Of a mapping, without the keys in ``leave_out``. A mapping's key order is not kept:
+    every reader looks keys up or sorts them."""
+    try:
+        return _frozen(value, leave_out)
+    except RecursionError:
+        return _UNIQUE, id(value)
+
+
+_UNIQUE = "shared with nothing"
+
+
+def _frozen(value, leave_out=()):
     if isinstance(value, str) or value is None:
         return value
     if isinstance(value, Mapping):
-        # Strings, most of the values, are taken as they are without a call (a key per member of 10,000 hosts).
-        return frozenset([(key, item if item.__class__ is str else frozen(item)) for key, item in value.items()
-                          if key not in leave_out])
+        # Strings, most keys and values, are taken as they are without a call (a key per member of 10,000 hosts).
+        return frozenset([(key if key.__class__ is str else _frozen(key), item if item.__class__ is str
+                           else _frozen(item)) for key, item in value.items() if key not in leave_out])
     if isinstance(value, (list, tuple)):
-        return (list,) + tuple(frozen(item) for item in value)
+        return (type(value),) + tuple(_frozen(item) for item in value)
     if isinstance(value, int):
         return (type(value), value)
     if isinstance(value, float):
         return (float, repr(value))     # 0.0 and -0.0 are equal, and a reason prints them apart
-    return ("shared with nothing", id(value))    # a set or an object: no key is safe but its own
+    return _UNIQUE, id(value)           # a set or an object: no key is safe but its own
+
+
+def _one_of(same, part):
+    """``part``, or the equal part in ``same`` seen before it."""
+    return same.setdefault(part, part)
+
+
+def _judged_type(same, mtype):
+    return _one_of(same, frozen(mtype, leave_out=_TYPE_NOT_JUDGED))
 
 
 class TargetKeys:
@@ -72,12 +94,14 @@ class TargetKeys:
         self._parents = {}
         self._members = {}
         self._targets = {}
-        self._types = {}
         self._same = {}     # equal parts are one object: a key of 10,000 hosts holds few distinct parts
+        # What the rule reads of a type record; a record many hosts share is frozen once. (Bound
+        # to the table of parts, not to self: a cycle would outlive the call, the collector paused.)
+        self._type_part = shape.PerRecord(functools.partial(_judged_type, self._same))
         self._numbers = {}
 
     def _shared(self, part):
-        return self._same.setdefault(part, part)
+        return _one_of(self._same, part)
 
     def _numbered(self, key):
         """The key's number, one per distinct key: the callers' dictionaries then hash a small
@@ -106,14 +130,6 @@ class TargetKeys:
             facts_of_parent = self.fleet[host]["parents"][parent]
             part = self._parents[(host, parent)] = self._shared(frozen(facts_of_parent, leave_out=("types",)))
         return part
-
-    def _type_part(self, mtype):
-        """What the rule reads of a type record; a record many hosts share (``_facts_sharing``) is
-        frozen once. Each record is held here, so that its ``id`` is not reused for another."""
-        seen = self._types.get(id(mtype))
-        if seen is None or seen[0] is not mtype:
-            seen = self._types[id(mtype)] = (mtype, self._shared(frozen(mtype, leave_out=_TYPE_NOT_JUDGED)))
-        return seen[1]
 
     def member(self, host, parent, type_id, kind=KIND_MDEV):
         """The key of one (host, parent, type) offered on the host, its type well-formed (a member)."""

@@ -203,3 +203,17 @@ def test_a_file_larger_than_one_write_slice_is_written_whole(tmp_path, monkeypat
     assert os.path.dirname(tmp) == str(tmp_path) and not os.path.exists(path)
     assert fleet_audit_report.file_holds(tmp, [text]) and not fleet_audit_report.file_holds(tmp, [text[:-1]])
     assert not fleet_audit_report.file_holds(tmp, [text + " "])
+
+
+def test_a_diff_counts_characters_before_and_after(tmp_path, monkeypatch):
+    """The limit of a diff is in characters on both sides: a non-ASCII file within it is shown."""
+    monkeypatch.setattr(fleet_audit_report, "DIFF_MAX_BYTES", 40)
+    path = tmp_path / "r.md"
+    path.write_text("\u00e9" * 30, encoding="utf-8")
+    plan = fleet_audit_report.plan_file(str(path), "markdown", {}, 0o644, write=False, diff=True,
+                                        rendering=lambda report, fmt: iter(["\u00e9" * 39]))
+    assert plan["changed"] and plan["before"] == "\u00e9" * 30 and plan["after"] == "\u00e9" * 39
+    path.write_text("\u00e9" * 41, encoding="utf-8")
+    plan = fleet_audit_report.plan_file(str(path), "markdown", {}, 0o644, write=False, diff=True,
+                                        rendering=lambda report, fmt: iter(["x" * 20, "y" * 21]))
+    assert plan["before"] is None and plan["after"] is None and fleet_audit_report._diff(plan) is None

@@ -19,6 +19,7 @@ from ansible_collections.vfio.mdev_migration.tests.unit.plugins.plugin_utils.tes
     _outcome,
     fleet,
     host,
+    nested,
 )
 
 AT = "2026-11-28T10:00:00Z"
@@ -73,3 +74,15 @@ def test_the_facts_given_are_left_as_they_were():
     shared = records.of(facts)
     assert facts == before and shared == before
     assert facts["parents"][PARENT]["types"] is types and shared["parents"][PARENT]["types"] is not types
+
+
+def test_a_malformed_record_nested_too_deep_is_left_unshared_and_reported():
+    """A type whose name is nested deeper than the interpreter recurses is malformed, not a crash."""
+    data = {"a": host("a"), "b": host("b")}
+    for facts in data.values():
+        facts["parents"][PARENT]["types"]["other"] = {"name": nested(5000), "device_api": "vfio-pci",
+                                                      "available_instances": 1, "devices": []}
+    shared = shared_fleet(data)
+    assert shared["a"]["parents"][PARENT]["types"]["other"] is not shared["b"]["parents"][PARENT]["types"]["other"]
+    report = build_report(shared, "auto", None, AT)
+    assert [t["type_id"] for t in report["types"]] == [TYPE]

@@ -139,6 +139,21 @@ def test_frozen_tells_apart_what_the_rule_tells_apart():
     one, two = {0}, {0}
     assert frozen({"numa_node": one}) != frozen({"numa_node": two})
     assert frozen({"numa_node": one}) == frozen({"numa_node": one})
+    # Keys as typed as values: 1, True and 1.0 are one key to Python, three to a reader that prints them.
+    assert len(set(frozen({key: "a"}) for key in (1, True, 1.0, "1"))) == 4
+    assert frozen({0.0: "a"}) != frozen({-0.0: "a"}) and frozen([1]) != frozen((1,))
+
+
+def nested(depth):
+    value = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_a_value_nested_too_deep_to_walk_is_equal_to_nothing():
+    assert frozen({"name": nested(5000)}) != frozen({"name": nested(5000)})
+    assert frozen({"name": nested(50)}) == frozen({"name": nested(50)})
 
 
 def test_a_value_that_is_not_json_data_is_judged_and_never_shared(monkeypatch):
