@@ -146,7 +146,7 @@ def test_frozen_tells_apart_what_the_rule_tells_apart():
 
 def nested(depth):
     value = "x"
-    for _ in range(depth):
+    for _level in range(depth):
         value = [value]
     return value
 
