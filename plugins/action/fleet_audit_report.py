@@ -255,7 +255,7 @@ def collector_paused():
 
 
 def _diff(plan):
-    if not plan["changed"] or plan["format"] == "html" or plan["before"] is None or plan["after"] is None:
+    if not plan["changed"] or plan["before"] is None or plan["after"] is None:
         return None
     return {"before_header": plan["path"], "after_header": plan["path"], "before": plan["before"],
             "after": plan["after"]}
@@ -296,7 +296,9 @@ class ActionModule(ActionBase):
                 if write:
                     os.makedirs(dest, exist_ok=True)
                 for path, fmt, report in files:
-                    plans.append(plan_file(path, fmt, report, mode, write=write, diff=self._task.diff))
+                    # No diff of HTML: one long line of page and data, unreadable as a diff.
+                    plans.append(plan_file(path, fmt, report, mode, write=write,
+                                           diff=bool(self._task.diff) and fmt != "html"))
             for plan in plans:
                 if plan["tmp"] is not None:
                     os.replace(plan["tmp"], plan["path"])

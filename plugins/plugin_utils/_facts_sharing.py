@@ -14,8 +14,9 @@ Contract: records are shared only when ``_judge_kinds.frozen`` finds them equal,
 data (``True`` is not ``1``, as a key or a value; a value that is not JSON data, or is nested too
 deep to compare, is equal to nothing), so no reader can tell a shared record from its own but by
 its key order, which every reader ignores (keys are looked up or sorted). The facts given are not
-changed: the mappings above the shared records are new. Shared facts are read only, like all facts here. For the audit's report only:
-its files are written from the records, nothing templates them afterwards.
+changed: the mappings above the shared records are new. Shared facts are read only, like all
+facts here. For the audit's report only: its files are written from the records, and nothing
+templates them afterwards.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -12,9 +12,9 @@ fetched at view time. Tables show one page of rows at a time and are sorted, fil
 by the script, so that the report of a very large fleet opens quickly; without scripts, the
 first page of each table is still there.
 
-Here: the public entry points (``render``, ``pieces``, ``render_json``, ``render_markdown``, ``render_html``,
-``generated_at_of``), the tables and summary shared by Markdown and HTML, and the Markdown
-template. The pictures are computed in ``_report_pictures`` (``host_strip``, ``compatibility`` and
+Here: the public entry points (``render``, ``pieces``, ``render_json``, ``render_markdown``,
+``render_html``, ``generated_at_of``), the tables and summary shared by Markdown and HTML, and the
+Markdown template. The pictures are computed in ``_report_pictures`` (``host_strip``, ``compatibility`` and
 ``capacity_bars`` are importable from here too), the HTML template and CSS are in ``_report_page``,
 the inline script in ``_report_page_script``.
 """
