@@ -297,8 +297,10 @@ def test_resolution_of_links_is_realpaths(tree, tmp_path_factory):
         os.symlink(target, os.path.join(root, rel))
     real_root = os.path.realpath(root)
     paths = [rel + extra for rel in links for extra in ("", "/vendor", "/sub", "/sub/x", "/driver", "/..")]
-    for rel in paths:
-        fs = Sysfs(root)            # a new tree each time: nothing cached from another path
+    # A new tree for each path (nothing remembered from another path), then one tree for all of
+    # them in both orders: what one resolution remembers must not change another's answer.
+    shared = Sysfs(root)
+    for fs, rel in [(Sysfs(root), rel) for rel in paths] + [(shared, rel) for rel in paths + paths[::-1]]:
         expected = os.path.realpath(os.path.join(real_root, rel))
         got, err = fs.resolve(rel)
         if expected == real_root or expected.startswith(real_root + "/"):
@@ -307,3 +309,34 @@ def test_resolution_of_links_is_realpaths(tree, tmp_path_factory):
             assert got is None and err.errno == "EXDEV" and expected in err.message, rel
     assert Sysfs(root).resolve("class/mdev_bus/b") == ("devices/p/0000:01:00.0", None)
     assert Sysfs(root).resolve("class/mdev_bus/f")[1].errno == "EXDEV"
+
+
+def test_each_link_is_walked_once_per_tree(tree, monkeypatch):
+    # A parent's links are resolved several times per scan (its class entry, driver, subsystem,
+    # the driver's module): the second resolution reads no link again.
+    root = tree({"devices/p/0000:01:00.0/vendor": "1", "bus/pci/drivers/nv/x": "1"})
+    for rel, target in {"class/mdev_bus/a": "../../devices/p/0000:01:00.0",
+                        "devices/p/0000:01:00.0/driver": "../../../bus/pci/drivers/nv"}.items():
+        os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+        os.symlink(target, os.path.join(root, rel))
+    read = []
+    real_readlink = os.readlink
+    monkeypatch.setattr(os, "readlink", lambda path: read.append(path) or real_readlink(path))
+    fs = Sysfs(root)
+    for _round in range(3):
+        assert fs.resolve("class/mdev_bus/a") == ("devices/p/0000:01:00.0", None)
+        assert fs.resolve("class/mdev_bus/a/driver") == ("bus/pci/drivers/nv", None)
+        assert fs.link_name("class/mdev_bus/a/driver") == ("nv", None)
+    assert sorted(os.path.basename(path) for path in read) == ["a", "driver"]
+
+
+def test_an_entry_created_after_it_was_found_absent_is_seen(tree):
+    # Absent entries are not remembered: a device created during a run (mdev_device) is found.
+    root = tree({"devices/p/0000:01:00.0/vendor": "1"})
+    fs = Sysfs(root)
+    assert fs.resolve("bus/mdev/devices/u") == ("bus/mdev/devices/u", None)
+    assert fs.link_name("bus/mdev/devices/u") == (None, None)
+    os.makedirs(os.path.join(root, "bus/mdev/devices"))
+    os.symlink("../../../devices/p/0000:01:00.0", os.path.join(root, "bus/mdev/devices/u"))
+    assert fs.resolve("bus/mdev/devices/u") == ("devices/p/0000:01:00.0", None)
+    assert fs.link_name("bus/mdev/devices/u") == ("0000:01:00.0", None)
