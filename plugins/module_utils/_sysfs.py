@@ -20,7 +20,6 @@ __metaclass__ = type
 import errno
 import os
 import re
-import stat
 
 # sysfs_emit() never returns more than PAGE_SIZE; the migration-version RFC bounds values by
 # PATH_MAX. Both are 4096, so one read of one byte more tells a legal value from an oversized one.
@@ -104,6 +103,36 @@ class _Loop(Exception):
     pass
 
 
+def _resolve_target(link, seen):
+    """What the link ``link`` leads to, its directory taken as resolved: ``_realpath_of_link``."""
+    if link in seen or len(seen) > 40:
+        raise _Loop()
+    seen.add(link)
+    target = os.readlink(link)
+    path = "" if target.startswith("/") else link[:link.rfind("/")]
+    for part in target.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            path = path[:path.rfind("/")]   # path has no links, so ".." is lexical
+            continue
+        path += "/" + part
+        if os.path.islink(path):
+            path = _resolve_target(path, seen)
+    return path or "/"
+
+
+def _realpath_of_link(link):
+    """``os.path.realpath(link)`` for a link whose directory part has no links (a cached
+    resolution): only the link's target is walked, not every component from ``/`` again, which
+    costs a parent's links a dozen ``lstat`` each. Loops and links that cannot be read are left
+    to ``realpath`` itself, so the answer is always its answer."""
+    try:
+        return _resolve_target(link, set())
+    except (_Loop, OSError):
+        return os.path.realpath(link)
+
+
 def root_problem(root, name="sysfs_root"):
     """Why ``root`` cannot be a root (a sentence naming the option ``name``), or None."""
     if not isinstance(root, str) or not root or "\x00" in root:
@@ -147,12 +176,6 @@ class Sysfs:
         # Resolved directories: a scan reads thousands of attributes in a few hundred
         # directories, and resolving each full path again costs one lstat per component.
         self._real_dirs = {}
-        # Resolved entries, keyed by a path whose directory part has no links: each link whose
-        # target was walked, and each directory met on the way. A parent's links (its class
-        # entry, driver, subsystem, the driver's module) are resolved several times per parent,
-        # and their targets share directories (bus/pci, bus/pci/drivers). Absent entries and
-        # files are not remembered, so an entry created later is seen as it is then.
-        self._known = {}
 
     # -- paths -----------------------------------------------------------------------------
 
@@ -173,54 +196,11 @@ class Sysfs:
             if name in ("", ".", "..") or parent == head or not parent.startswith(self.root):
                 real = os.path.realpath(head)
             else:
-                real = self._resolved(self._real_dir(parent) + "/" + name)
+                real = self._real_dir(parent) + "/" + name
+                if os.path.islink(real):
+                    real = _realpath_of_link(real)
             self._real_dirs[head] = real
         return real
-
-    def _resolved(self, path):
-        """``os.path.realpath(path)`` for a path whose directory part has no links: only its
-        last entry is resolved, and a link's target is walked from the link's own directory, not
-        from ``/`` again (a parent's links cost a dozen ``lstat`` each that way). Loops and links
-        that cannot be read are left to ``realpath`` itself, so the answer is always its answer."""
-        try:
-            return self._lookup(path, set())
-        except (_Loop, OSError):
-            return os.path.realpath(path)
-
-    def _lookup(self, path, seen):
-        """``path`` (its directory part has no links) with its last entry resolved; ``seen``
-        holds the links being walked, to find a loop."""
-        real = self._known.get(path)
-        if real is not None:
-            return real
-        try:
-            mode = os.lstat(path).st_mode
-        except (OSError, ValueError):
-            return path         # absent (or not a path): nothing to resolve, nothing remembered
-        if stat.S_ISLNK(mode):
-            real = self._walk_link(path, seen)
-        elif stat.S_ISDIR(mode):
-            real = path
-        else:
-            return path
-        self._known[path] = real
-        return real
-
-    def _walk_link(self, link, seen):
-        """What the link ``link`` leads to, its directory taken as resolved."""
-        if link in seen or len(seen) > 40:
-            raise _Loop()
-        seen.add(link)
-        target = os.readlink(link)
-        path = "" if target.startswith("/") else link[:link.rfind("/")]
-        for part in target.split("/"):
-            if part in ("", "."):
-                continue
-            if part == "..":
-                path = path[:path.rfind("/")]   # path has no links, so ".." is lexical
-                continue
-            path = self._lookup(path + "/" + part, seen)
-        return path or "/"
 
     def _real(self, relpath):
         """``(shown, real)`` absolute paths: ``real`` has every link resolved."""
@@ -228,7 +208,10 @@ class Sysfs:
         head, tail = os.path.split(path)
         if tail in ("", ".", ".."):
             return path, os.path.realpath(path)
-        return path, self._resolved(self._real_dir(head) + "/" + tail)
+        real = self._real_dir(head) + "/" + tail
+        if os.path.islink(real):
+            real = _realpath_of_link(real)
+        return path, real
 
     def _outside(self, shown, real):
         return SysfsError(shown, EOUTSIDE, "resolves to %s, outside the sysfs root %s" % (real, self.root))

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import shutil
 
 import pytest
 
@@ -311,27 +312,8 @@ def test_resolution_of_links_is_realpaths(tree, tmp_path_factory):
     assert Sysfs(root).resolve("class/mdev_bus/f")[1].errno == "EXDEV"
 
 
-def test_each_link_is_walked_once_per_tree(tree, monkeypatch):
-    # A parent's links are resolved several times per scan (its class entry, driver, subsystem,
-    # the driver's module): the second resolution reads no link again.
-    root = tree({"devices/p/0000:01:00.0/vendor": "1", "bus/pci/drivers/nv/x": "1"})
-    for rel, target in {"class/mdev_bus/a": "../../devices/p/0000:01:00.0",
-                        "devices/p/0000:01:00.0/driver": "../../../bus/pci/drivers/nv"}.items():
-        os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
-        os.symlink(target, os.path.join(root, rel))
-    read = []
-    real_readlink = os.readlink
-    monkeypatch.setattr(os, "readlink", lambda path: read.append(path) or real_readlink(path))
-    fs = Sysfs(root)
-    for _round in range(3):
-        assert fs.resolve("class/mdev_bus/a") == ("devices/p/0000:01:00.0", None)
-        assert fs.resolve("class/mdev_bus/a/driver") == ("bus/pci/drivers/nv", None)
-        assert fs.link_name("class/mdev_bus/a/driver") == ("nv", None)
-    assert sorted(os.path.basename(path) for path in read) == ["a", "driver"]
-
-
 def test_an_entry_created_after_it_was_found_absent_is_seen(tree):
-    # Absent entries are not remembered: a device created during a run (mdev_device) is found.
+    # A device created during a run (mdev_device) is found after it was looked up and absent.
     root = tree({"devices/p/0000:01:00.0/vendor": "1"})
     fs = Sysfs(root)
     assert fs.resolve("bus/mdev/devices/u") == ("bus/mdev/devices/u", None)
@@ -340,3 +322,47 @@ def test_an_entry_created_after_it_was_found_absent_is_seen(tree):
     os.symlink("../../../devices/p/0000:01:00.0", os.path.join(root, "bus/mdev/devices/u"))
     assert fs.resolve("bus/mdev/devices/u") == ("devices/p/0000:01:00.0", None)
     assert fs.link_name("bus/mdev/devices/u") == ("0000:01:00.0", None)
+
+
+@pytest.fixture
+def swap_tree(tree, tmp_path_factory):
+    """A root with ``d/e/`` and ``L -> d/e``, and a directory outside it holding ``e/secret``."""
+    outside = tmp_path_factory.mktemp("elsewhere")
+    (outside / "e").mkdir()
+    (outside / "e" / "secret").write_text("outside\n")
+    root = tree({"d/e/in": "inside"})
+    os.symlink("d/e", os.path.join(root, "L"))
+    return root, str(outside)
+
+
+def test_a_directory_made_a_link_after_a_resolution_is_checked_again(swap_tree):
+    # A run resolves links, then the tree changes: every later access is judged on the tree as
+    # it is then. Nothing read, written or made may land outside the root.
+    root, outside = swap_tree
+    fs = Sysfs(root)
+    assert fs.resolve("L") == ("d/e", None)
+    shutil.rmtree(os.path.join(root, "d"))
+    os.symlink(outside, os.path.join(root, "d"))
+    assert fs.read("d/e/secret")[1].errno == "EXDEV"
+    assert fs.read("L/secret")[1].errno == "EXDEV"
+    assert fs.write_once("d/e/secret", b"x", create=True)[1].errno == "EXDEV"
+    assert fs.mkdir("d/e/new")[1].errno == "EXDEV"
+    assert fs.resolve("L")[1].errno == "EXDEV"
+    with open(os.path.join(outside, "e", "secret")) as handle:
+        assert handle.read() == "outside\n"
+    assert sorted(os.listdir(os.path.join(outside, "e"))) == ["secret"]
+
+
+def test_a_link_pointed_elsewhere_after_a_resolution_is_read_again(swap_tree):
+    root, outside = swap_tree
+    fs = Sysfs(root)
+    assert fs.resolve("L") == ("d/e", None)
+    os.unlink(os.path.join(root, "L"))
+    os.symlink(os.path.join(outside, "e"), os.path.join(root, "L"))
+    assert fs.resolve("L")[1].errno == "EXDEV"
+    assert fs.listdir("L")[1].errno == "EXDEV"
+    os.unlink(os.path.join(root, "L"))
+    os.makedirs(os.path.join(root, "f"))
+    os.symlink("f", os.path.join(root, "L"))
+    assert fs.resolve("L") == ("f", None)
+    assert fs.link_name("L") == ("f", None)
