@@ -8,9 +8,10 @@
 Every read and write the collection makes goes through ``Sysfs``. It is rooted like
 mdevctl's environment root: all paths are relative to ``root`` (``/sys`` on a real host, a
 simulated tree in tests), links are resolved, and a path whose resolution leaves the root is
-refused. Failures come back as ``SysfsError`` values carrying the errno name and the path, so
-a scan can record them and go on; nothing here raises on an I/O error. ``Sysfs.opendir`` gives a
-``SysfsDir``, the same reads for the entries of one directory opened once.
+refused, as is a path through a loop of links (the kernel refuses it too). Failures come back as
+``SysfsError`` values carrying the errno name and the path, so a scan can record them and go on;
+nothing here raises on an I/O error. ``Sysfs.opendir`` gives a ``SysfsDir``, the same reads for
+the entries of one directory opened once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -103,11 +104,22 @@ class _Loop(Exception):
     pass
 
 
-def _resolve_target(link, seen):
-    """What the link ``link`` leads to, its directory taken as resolved: ``_realpath_of_link``."""
-    if link in seen or len(seen) > 40:
+# The kernel follows at most 40 links in one lookup, and gives ELOOP beyond (MAXSYMLINKS).
+_MAX_LINKS = 40
+# The resolution of a path through a loop of links (or more than _MAX_LINKS of them): no path at
+# all. It is never inside the root, so every access through it is refused; its NUL makes any
+# syscall given it fail rather than open something.
+_LOOP = "\x00symlink-loop"
+
+
+def _resolve_target(link, chain, hops):
+    """What the link ``link`` leads to, its directory taken as resolved: ``_realpath_of_link``.
+    ``chain`` holds the links being resolved around this one (a loop comes back to one of them),
+    ``hops`` counts the links followed so far in this resolution."""
+    hops[0] += 1
+    if link in chain or hops[0] > _MAX_LINKS:
         raise _Loop()
-    seen.add(link)
+    chain.add(link)
     target = os.readlink(link)
     path = "" if target.startswith("/") else link[:link.rfind("/")]
     for part in target.split("/"):
@@ -118,18 +130,23 @@ def _resolve_target(link, seen):
             continue
         path += "/" + part
         if os.path.islink(path):
-            path = _resolve_target(path, seen)
+            path = _resolve_target(path, chain, hops)
+    chain.discard(link)     # resolved: met again later in the target (a/../a) it is no loop
     return path or "/"
 
 
 def _realpath_of_link(link):
     """``os.path.realpath(link)`` for a link whose directory part has no links (a cached
     resolution): only the link's target is walked, not every component from ``/`` again, which
-    costs a parent's links a dozen ``lstat`` each. Loops and links that cannot be read are left
-    to ``realpath`` itself, so the answer is always its answer."""
+    costs a parent's links a dozen ``lstat`` each. A loop gives ``_LOOP``, where the kernel gives
+    ELOOP: ``realpath``'s own answer for a loop is the rest of the path joined unresolved, and
+    before Python 3.13 it keeps links that lead out of the root. A link that cannot be read is
+    left to ``realpath``."""
     try:
-        return _resolve_target(link, set())
-    except (_Loop, OSError):
+        return _resolve_target(link, set(), [0])
+    except _Loop:
+        return _LOOP
+    except OSError:
         return os.path.realpath(link)
 
 
@@ -193,8 +210,10 @@ class Sysfs:
         real = self._real_dirs.get(head)
         if real is None:
             parent, name = os.path.split(head)
-            if name in ("", ".", "..") or parent == head or not parent.startswith(self.root):
-                real = os.path.realpath(head)
+            if parent == head or not parent.startswith(self.root):
+                real = os.path.realpath(head)       # the root or above it: no link of the tree
+            elif name in ("", ".", ".."):
+                real = self._dot_entry(self._real_dir(parent), name)
             else:
                 real = self._real_dir(parent) + "/" + name
                 if os.path.islink(real):
@@ -207,13 +226,22 @@ class Sysfs:
         path = self.abspath(relpath)
         head, tail = os.path.split(path)
         if tail in ("", ".", ".."):
-            return path, os.path.realpath(path)
+            return path, self._dot_entry(self._real_dir(head), tail)
         real = self._real_dir(head) + "/" + tail
         if os.path.islink(real):
             real = _realpath_of_link(real)
         return path, real
 
+    @staticmethod
+    def _dot_entry(real_dir, name):
+        """The entry ``name`` (``""``, ``.`` or ``..``) of the resolved directory ``real_dir``:
+        that directory has no links, so ``..`` is its parent."""
+        return os.path.dirname(real_dir) if name == ".." and real_dir != _LOOP else real_dir
+
     def _outside(self, shown, real):
+        if real.startswith(_LOOP):
+            return SysfsError(shown, "ELOOP", "goes through a loop of symbolic links (or more than %d of them)"
+                              % _MAX_LINKS)
         return SysfsError(shown, EOUTSIDE, "resolves to %s, outside the sysfs root %s" % (real, self.root))
 
     def resolve(self, relpath):

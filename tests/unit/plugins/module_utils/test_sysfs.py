@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
 import shutil
 
@@ -271,6 +272,15 @@ def test_dir_descriptor_is_closed(mixed_tree):
     src.close()         # closing twice is harmless
 
 
+def _kernel_errno(path):
+    """What the kernel says of following ``path``: None, or the errno of its refusal."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno
+    return None
+
+
 def test_resolution_of_links_is_realpaths(tree, tmp_path_factory):
     # Links are resolved from their cached directory, not from / again: every answer must be
     # os.path.realpath's, or confinement would judge another path than the one opened.
@@ -304,7 +314,10 @@ def test_resolution_of_links_is_realpaths(tree, tmp_path_factory):
     for fs, rel in [(Sysfs(root), rel) for rel in paths] + [(shared, rel) for rel in paths + paths[::-1]]:
         expected = os.path.realpath(os.path.join(real_root, rel))
         got, err = fs.resolve(rel)
-        if expected == real_root or expected.startswith(real_root + "/"):
+        if _kernel_errno(os.path.join(real_root, rel)) == errno.ELOOP:
+            # The kernel refuses a loop; realpath's answer for it is not a resolution.
+            assert got is None and err.errno == "ELOOP", rel
+        elif expected == real_root or expected.startswith(real_root + "/"):
             assert err is None and os.path.normpath(os.path.join(real_root, got)) == expected, rel
         else:
             assert got is None and err.errno == "EXDEV" and expected in err.message, rel
@@ -366,3 +379,34 @@ def test_a_link_pointed_elsewhere_after_a_resolution_is_read_again(swap_tree):
     os.symlink("f", os.path.join(root, "L"))
     assert fs.resolve("L") == ("f", None)
     assert fs.link_name("L") == ("f", None)
+
+
+def test_a_loop_never_resolves_to_a_link_out_of_the_root(tree, tmp_path_factory):
+    # c leads to itself before it gets anywhere (c -> c/../a): the kernel gives ELOOP. The
+    # resolution must not be realpath's answer for a loop, which before Python 3.13 is the rest
+    # joined unresolved: the root's a, a link that leaves the root.
+    outside = tmp_path_factory.mktemp("behind")
+    (outside / "secret").write_text("outside\n")
+    root = tree({"d/x": "1"})
+    os.symlink(str(outside), os.path.join(root, "a"))
+    os.symlink("c/../a", os.path.join(root, "c"))
+    fs = Sysfs(root)
+    assert fs.read("c/secret")[1].errno == "ELOOP"
+    assert fs.listdir("c")[1].errno == "ELOOP"
+    assert fs.write_once("c/new", b"x", create=True)[1].errno == "ELOOP"
+    assert fs.mkdir("c/new")[1].errno == "ELOOP"
+    assert fs.resolve("c/..")[1].errno == "ELOOP"
+    with fs.opendir("c") as src:
+        assert src.read("secret")[1].errno == "ELOOP"
+    assert sorted(os.listdir(str(outside))) == ["secret"]
+    assert fs.read("d/x") == ("1", None)
+
+
+def test_a_link_met_twice_in_one_target_is_no_loop(tree):
+    # b/../../class/b/sub follows b twice, one after the other: a path the kernel resolves.
+    root = tree({"devices/p/sub/x": "1"})
+    os.makedirs(os.path.join(root, "class"))
+    os.symlink("../devices/p", os.path.join(root, "class/b"))
+    os.symlink("b/../../class/b/sub", os.path.join(root, "class/l"))
+    assert Sysfs(root).resolve("class/l") == ("devices/p/sub", None)
+    assert Sysfs(root).read("class/l/x") == ("1", None)
