@@ -104,11 +104,13 @@ class _Loop(Exception):
     pass
 
 
-# The kernel follows at most 40 links in one lookup, and gives ELOOP beyond (MAXSYMLINKS).
+# The kernel follows at most 40 links in one lookup, and gives ELOOP beyond (MAXSYMLINKS). Here
+# they are counted per link resolved, not per lookup: a path through two long chains can pass
+# where the kernel refuses it, and then still resolves inside or outside the root as checked.
 _MAX_LINKS = 40
 # The resolution of a path through a loop of links (or more than _MAX_LINKS of them): no path at
-# all. It is never inside the root, so every access through it is refused; its NUL makes any
-# syscall given it fail rather than open something.
+# all. It is never inside the root, so every access through it is refused before any syscall; its
+# NUL would make one raise ValueError rather than open something.
 _LOOP = "\x00symlink-loop"
 
 
