@@ -30,6 +30,28 @@ status=$?
 set -e
 [ "$status" -ne 0 ]
 grep -q "migration_gate_policy" "$SIM_DIR/badarg.log"
+# The playbook checks the gate's arguments once (they are the play's), before any host is gathered.
+[ "$(grep -c "TASK \[Check the gate's arguments, once\]" "$SIM_DIR/badarg.log")" -eq 1 ]
+if grep -q "Gather mdev facts" "$SIM_DIR/badarg.log"; then echo "a host was gathered despite a bad argument"; exit 1; fi
+
+# What is a host's own is still checked on that host: a candidate that is not the play's first
+# host, with a sysfs_root that is no directory, is refused by mdev_facts naming the option, and is
+# never a target; the gate goes on with the others (and the play ends failed, for that host).
+cat > "$SIM_DIR/bad_root.yml" <<EOF
+all:
+  hosts:
+    gpu-a4:
+      sysfs_root: $SIM_DIR/no-such-dir
+EOF
+ansible-playbook -i "$INV" -i "$SIM_DIR/bad_root.yml" vfio.mdev_migration.gate -e gate_source=gpu-a1 \
+  -e gate_candidates=mdev_hosts -e gate_devices=6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01 > "$SIM_DIR/badroot.log" 2>&1 \
+  && status=0 || status=$?
+cat "$SIM_DIR/badroot.log"
+[ "$status" -eq 2 ]
+grep -Eq "^gpu-a4 +: ok=0 .* failed=1 " "$SIM_DIR/badroot.log"
+grep -q "gpu-a4.*sysfs_root '$SIM_DIR/no-such-dir' is not a directory" "$SIM_DIR/badroot.log"
+grep -q "Migrate to gpu-a2 (evidence: probe)" "$SIM_DIR/badroot.log"
+grep -Eq "gpu-a4: unknown" "$SIM_DIR/badroot.log"
 
 # A source host that is not in the inventory is named as such, not as "unreachable" (with
 # ansible-core's default handling of an unmatched host pattern, which ansible-test makes an error).
