@@ -108,10 +108,12 @@ class _Loop(Exception):
 # they are counted per link resolved, not per lookup: a path through two long chains can pass
 # where the kernel refuses it, and then still resolves inside or outside the root as checked.
 _MAX_LINKS = 40
-# The resolution of a path through a loop of links (or more than _MAX_LINKS of them): no path at
-# all. It is never inside the root, so every access through it is refused before any syscall; its
-# NUL would make one raise ValueError rather than open something.
-_LOOP = "\x00symlink-loop"
+# The resolution of a path that has none: NUL and the errno the kernel would give, ELOOP for a loop
+# of links (or more than _MAX_LINKS of them), else what reading a link of the path gave. It is never
+# inside the root, so every access through it is refused before any syscall (its NUL would make
+# one raise ValueError rather than open something).
+_NO_PATH = "\x00"
+_LOOP = _NO_PATH + "ELOOP"
 
 
 def _resolve_target(link, chain, hops):
@@ -142,14 +144,16 @@ def _realpath_of_link(link):
     resolution): only the link's target is walked, not every component from ``/`` again, which
     costs a parent's links a dozen ``lstat`` each. A loop gives ``_LOOP``, where the kernel gives
     ELOOP: ``realpath``'s own answer for a loop is the rest of the path joined unresolved, and
-    before Python 3.13 it keeps links that lead out of the root. A link that cannot be read is
-    left to ``realpath``."""
+    before Python 3.13 it keeps links that lead out of the root. A link that cannot be read (gone
+    since it was seen, or a process's link in ``/proc`` that has no target) gives ``_NO_PATH``
+    and readlink's errno: before Python 3.13 ``realpath`` raises it, and from 3.13 it answers the
+    path unresolved."""
     try:
         return _resolve_target(link, set(), [0])
     except _Loop:
         return _LOOP
-    except OSError:
-        return os.path.realpath(link)
+    except OSError as exc:
+        return _NO_PATH + errno_name(exc.errno)
 
 
 def root_problem(root, name="sysfs_root"):
@@ -238,12 +242,14 @@ class Sysfs:
     def _dot_entry(real_dir, name):
         """The entry ``name`` (``""``, ``.`` or ``..``) of the resolved directory ``real_dir``:
         that directory has no links, so ``..`` is its parent."""
-        return os.path.dirname(real_dir) if name == ".." and real_dir != _LOOP else real_dir
+        return os.path.dirname(real_dir) if name == ".." and not real_dir.startswith(_NO_PATH) else real_dir
 
     def _outside(self, shown, real):
         if real.startswith(_LOOP):
             return SysfsError(shown, "ELOOP", "goes through a loop of symbolic links (or more than %d of them)"
                               % _MAX_LINKS)
+        if real.startswith(_NO_PATH):
+            return SysfsError(shown, real[1:].split("/")[0], "goes through a symbolic link that cannot be read")
         return SysfsError(shown, EOUTSIDE, "resolves to %s, outside the sysfs root %s" % (real, self.root))
 
     def resolve(self, relpath):

@@ -9,6 +9,8 @@ __metaclass__ = type
 import errno
 import os
 import shutil
+import subprocess
+import time
 
 import pytest
 
@@ -400,6 +402,38 @@ def test_a_loop_never_resolves_to_a_link_out_of_the_root(tree, tmp_path_factory)
         assert src.read("secret")[1].errno == "ELOOP"
     assert sorted(os.listdir(str(outside))) == ["secret"]
     assert fs.read("d/x") == ("1", None)
+
+
+@pytest.fixture
+def zombie():
+    """A process that has exited and not been reaped: its /proc/PID/exe and cwd are links that
+    lstat sees and readlink refuses (ENOENT), the kernel's own link that cannot be read."""
+    child = subprocess.Popen(["true"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open("/proc/%d/stat" % child.pid) as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        time.sleep(0.01)
+    yield "/proc/%d" % child.pid
+    child.wait()
+
+
+def test_a_link_that_cannot_be_read_is_an_error_not_a_traceback(zombie):
+    exe = os.path.join(zombie, "exe")
+    assert os.path.islink(exe)
+    with pytest.raises(OSError) as raised:
+        os.readlink(exe)
+    assert raised.value.errno == errno.ENOENT
+    fs = Sysfs(zombie)
+    for name, answer in (("resolve", fs.resolve("exe")), ("link_name", fs.link_name("exe")),
+                         ("listdir", fs.listdir("exe")), ("listdir below", fs.listdir("cwd/sub")),
+                         ("read", fs.read("exe")), ("read below", fs.read("cwd/x")),
+                         ("write", fs.write_once("cwd/x", b"1", create=True)), ("mkdir", fs.mkdir("cwd/x"))):
+        assert answer[0] is None, name
+        assert answer[1].errno == "ENOENT", name
+    # The positive control: what the process still has that is no link is read as ever.
+    assert fs.read("comm") == ("true", None)
 
 
 def test_a_link_met_twice_in_one_target_is_no_loop(tree):
