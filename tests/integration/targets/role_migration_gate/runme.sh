@@ -33,6 +33,11 @@ grep -q "migration_gate_policy" "$SIM_DIR/badarg.log"
 # The playbook checks the gate's arguments once (they are the play's), before any host is gathered.
 [ "$(grep -c "TASK \[Check the gate's arguments, once\]" "$SIM_DIR/badarg.log")" -eq 1 ]
 if grep -q "Gather mdev facts" "$SIM_DIR/badarg.log"; then echo "a host was gathered despite a bad argument"; exit 1; fi
+# ... and, like the check ansible-core inserts, it runs whatever --tags asks for.
+ansible-playbook -i "$INV" vfio.mdev_migration.gate -e gate_source=gpu-a1 -e gate_policy=best --tags no_such_tag \
+  > "$SIM_DIR/badarg-tags.log" 2>&1 && status=0 || status=$?
+[ "$status" -ne 0 ]
+grep -q "migration_gate_policy" "$SIM_DIR/badarg-tags.log"
 
 # What is a host's own is still checked on that host: a candidate that is not the play's first
 # host, with a sysfs_root that is no directory, is refused by mdev_facts naming the option, and is
