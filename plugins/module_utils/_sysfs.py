@@ -108,8 +108,8 @@ class _Loop(Exception):
 # they are counted per link resolved, not per lookup: a path through two long chains can pass
 # where the kernel refuses it, and then still resolves inside or outside the root as checked.
 _MAX_LINKS = 40
-# The resolution of a path that has none: NUL and the errno the kernel would give, ELOOP for a loop
-# of links (or more than _MAX_LINKS of them), else what reading a link of the path gave. It is never
+# The resolution of a path that has none: NUL, then ELOOP for a loop of links (or more than
+# _MAX_LINKS of them), else the errno of a link of the path that could not be read. It is never
 # inside the root, so every access through it is refused before any syscall (its NUL would make
 # one raise ValueError rather than open something).
 _NO_PATH = "\x00"
@@ -146,8 +146,8 @@ def _realpath_of_link(link):
     ELOOP: ``realpath``'s own answer for a loop is the rest of the path joined unresolved, and
     before Python 3.13 it keeps links that lead out of the root. A link that cannot be read (gone
     since it was seen, or a process's link in ``/proc`` that has no target) gives ``_NO_PATH``
-    and readlink's errno: before Python 3.13 ``realpath`` raises it, and from 3.13 it answers the
-    path unresolved."""
+    and readlink's errno: where it leads is unknown, so the path cannot be confined (before
+    Python 3.13 ``realpath`` raises the error, and from 3.13 it answers the path unresolved)."""
     try:
         return _resolve_target(link, set(), [0])
     except _Loop:
@@ -224,6 +224,8 @@ class Sysfs:
                 real = self._real_dir(parent) + "/" + name
                 if os.path.islink(real):
                     real = _realpath_of_link(real)
+            if real.startswith(_NO_PATH) and not real.startswith(_LOOP):
+                return real     # a link that could not be read may be read later: not remembered
             self._real_dirs[head] = real
         return real
 
@@ -249,7 +251,11 @@ class Sysfs:
             return SysfsError(shown, "ELOOP", "goes through a loop of symbolic links (or more than %d of them)"
                               % _MAX_LINKS)
         if real.startswith(_NO_PATH):
-            return SysfsError(shown, real[1:].split("/")[0], "goes through a symbolic link that cannot be read")
+            # Not readlink's errno: where the link leads is unknown (inside the root or not), and
+            # its errno is no answer of the kernel about the attribute (EINVAL when the link was
+            # replaced, which a probe would take for a refusal).
+            return SysfsError(shown, EOUTSIDE, "goes through a symbolic link that cannot be read (%s), so it "
+                                               "cannot be confined to the sysfs root" % real[1:].split("/")[0])
         return SysfsError(shown, EOUTSIDE, "resolves to %s, outside the sysfs root %s" % (real, self.root))
 
     def resolve(self, relpath):

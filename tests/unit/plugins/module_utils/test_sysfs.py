@@ -419,21 +419,52 @@ def zombie():
     child.wait()
 
 
-def test_a_link_that_cannot_be_read_is_an_error_not_a_traceback(zombie):
+def test_a_link_that_cannot_be_read_is_an_error_not_a_traceback(zombie, tree):
+    # Where such a link leads is unknown, inside the root or out of it: the path cannot be
+    # confined (EXDEV, readlink's errno in the message), whether the link is the root's own or
+    # one that a link of the tree leads to (an ENOENT there would read as "no such attribute").
     exe = os.path.join(zombie, "exe")
     assert os.path.islink(exe)
     with pytest.raises(OSError) as raised:
         os.readlink(exe)
     assert raised.value.errno == errno.ENOENT
     fs = Sysfs(zombie)
+    root = tree({"ty/name": "T4"})
+    os.symlink(os.path.join(zombie, "cwd", "x"), os.path.join(root, "ty", "migration_version"))
+    os.symlink(os.path.join(zombie, "cwd"), os.path.join(root, "gone"))
+    tree_fs = Sysfs(root)
     for name, answer in (("resolve", fs.resolve("exe")), ("link_name", fs.link_name("exe")),
                          ("listdir", fs.listdir("exe")), ("listdir below", fs.listdir("cwd/sub")),
                          ("read", fs.read("exe")), ("read below", fs.read("cwd/x")),
-                         ("write", fs.write_once("cwd/x", b"1", create=True)), ("mkdir", fs.mkdir("cwd/x"))):
+                         ("write", fs.write_once("cwd/x", b"1", create=True)), ("mkdir", fs.mkdir("cwd/x")),
+                         ("read through a link of the tree", tree_fs.read("ty/migration_version")),
+                         ("listdir through a link of the tree", tree_fs.listdir("gone")),
+                         ("opendir through a link of the tree", tree_fs.opendir("gone").read("x"))):
         assert answer[0] is None, name
-        assert answer[1].errno == "ENOENT", name
-    # The positive control: what the process still has that is no link is read as ever.
+        assert answer[1].errno == "EXDEV", name
+        assert "cannot be read (ENOENT)" in answer[1].message, name
+    # The positive controls: what is no link is read as ever.
     assert fs.read("comm") == ("true", None)
+    assert tree_fs.read("ty/name") == ("T4", None)
+
+
+def test_a_link_that_could_not_be_read_once_is_read_again(tree, monkeypatch):
+    # A failed readlink is not remembered as the directory's resolution for the rest of the run.
+    root = tree({"devices/p/x": "1"})
+    os.symlink("devices/p", os.path.join(root, "p"))
+    fs = Sysfs(root)
+    real_readlink, failed = os.readlink, []
+
+    def readlink_failing_once(path, *args, **kwargs):
+        if not failed and path.endswith("/p"):
+            failed.append(path)
+            raise OSError(errno.EIO, "Input/output error", path)
+        return real_readlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "readlink", readlink_failing_once)
+    assert fs.read("p/x")[1].errno == "EXDEV"
+    assert failed
+    assert fs.read("p/x") == ("1", None)
 
 
 def test_a_link_met_twice_in_one_target_is_no_loop(tree):
