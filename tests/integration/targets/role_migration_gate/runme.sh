@@ -31,13 +31,26 @@ set -e
 [ "$status" -ne 0 ]
 grep -q "migration_gate_policy" "$SIM_DIR/badarg.log"
 # The playbook checks the gate's arguments once (they are the play's), before any host is gathered.
-[ "$(grep -c "TASK \[Check the gate's arguments, once\]" "$SIM_DIR/badarg.log")" -eq 1 ]
+[ "$(grep -c "TASK \[vfio.mdev_migration.migration_gate : Check the role's arguments, once\]" "$SIM_DIR/badarg.log")" -eq 1 ]
 if grep -q "Gather mdev facts" "$SIM_DIR/badarg.log"; then echo "a host was gathered despite a bad argument"; exit 1; fi
 # ... and, like the check ansible-core inserts, it runs whatever --tags asks for.
 ansible-playbook -i "$INV" vfio.mdev_migration.gate -e gate_source=gpu-a1 -e gate_policy=best --tags no_such_tag \
   > "$SIM_DIR/badarg-tags.log" 2>&1 && status=0 || status=$?
 [ "$status" -ne 0 ]
 grep -q "migration_gate_policy" "$SIM_DIR/badarg-tags.log"
+
+# A copy of the playbook outside the collection checks with the spec of the role it imports, not
+# with one it might find beside itself (here a decoy that accepts anything).
+mkdir -p "$SIM_DIR/elsewhere/playbooks" "$SIM_DIR/elsewhere/roles/migration_gate/meta"
+cp "$COLLECTION_ROOT/playbooks/gate.yml" "$SIM_DIR/elsewhere/playbooks/gate.yml"
+printf 'argument_specs:\n  main:\n    options: {}\n' > "$SIM_DIR/elsewhere/roles/migration_gate/meta/argument_specs.yml"
+ansible-playbook -i "$INV" "$SIM_DIR/elsewhere/playbooks/gate.yml" -e gate_source=gpu-a1 -e gate_policy=best \
+  > "$SIM_DIR/elsewhere-bad.log" 2>&1 && status=0 || status=$?
+[ "$status" -ne 0 ]
+grep -q "value of migration_gate_policy must be one of" "$SIM_DIR/elsewhere-bad.log"
+ansible-playbook -i "$INV" "$SIM_DIR/elsewhere/playbooks/gate.yml" -e gate_source=gpu-a1 -e gate_candidates=mdev_hosts \
+  -e gate_devices=6f2b1c52-8a31-4d0e-9f4e-2a7c3d9b1e01 > "$SIM_DIR/elsewhere.log" 2>&1 || { cat "$SIM_DIR/elsewhere.log"; exit 1; }
+grep -q "Migrate to gpu-a4 (evidence: probe)" "$SIM_DIR/elsewhere.log"
 
 # What is a host's own is still checked on that host: a candidate that is not the play's first
 # host, with a sysfs_root that is no directory, is refused by mdev_facts naming the option, and is
