@@ -257,9 +257,8 @@ class Planner:
     def clash(self, vm, host):
         """An mdev UUID of ``vm`` that ``host`` already holds or defines (mdevctl), or None."""
         facts = self.facts[host][0]
-        held, defined = facts.get("devices") or {}, facts.get("defined") or {}
         return next((s["device"] for s in vm.sources if s["kind"] == KIND_MDEV
-                     and (s["device"] in held or s["device"] in defined)), None)
+                     and shape.uuid_in_use(facts, s["device"])), None)
 
     def _key(self, signature, host):
         parents = self.parents.get(host, {})

@@ -65,6 +65,19 @@ def subset_gathered(facts, name):
     return gathered is None or name in gathered
 
 
+def uuid_in_use(facts, uuid):
+    """How the host of ``facts`` already uses the mdev UUID ``uuid``: ``"holds"`` (a device with
+    it), ``"defines"`` (an mdevctl definition of it, started or not, under any parent) or None.
+
+    A definition counts: starting the VM's device there would take mdevctl's definition, of
+    whatever parent and type it names, and a definition with autostart comes back at boot."""
+    if uuid in (facts.get("devices") or {}):
+        return "holds"
+    if uuid in (facts.get("defined") or {}):
+        return "defines"
+    return None
+
+
 _VERSION_PROBLEMS = {}
 
 

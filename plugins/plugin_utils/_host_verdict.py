@@ -75,7 +75,8 @@ def host_facts_problem(host, facts, context):
 
 def sources_problem(sources, host, facts, clash=True):
     """A record for a host (with usable facts) that cannot take these sources whatever its parents
-    say: the source's own machine, devices not gathered, or (``clash``) a device's UUID in use."""
+    say: the source's own machine, devices not gathered, or (``clash``) a device's UUID held or
+    defined in mdevctl (``_facts_shape.uuid_in_use``)."""
     for source in sources:
         for key, label in (("machine_id", "machine-id"), ("boot_id", "boot id")):
             if source.get(key) is not None and source.get(key) == facts.get(key):
@@ -86,10 +87,17 @@ def sources_problem(sources, host, facts, clash=True):
             return _host_record(host, UNKNOWN, None, [
                 "devices were not gathered on the target (gather_subset), so a clash with the source device's UUID "
                 "cannot be ruled out"])
-        if clash and source.get("device") in (facts.get("devices") or {}):
+        use = shape.uuid_in_use(facts, source.get("device")) if clash else None
+        if use == "holds":
             return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [
                 "the host already holds an mdev with the source device's UUID %s (the source itself under another "
                 "name, or a clash)" % source["device"]])
+        if use == "defines":
+            definition = facts["defined"][source["device"]]
+            return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [
+                "mdevctl on the host already defines an mdev with the source device's UUID %s (parent %s, type %s): "
+                "a leftover or a clash (gate before the device is prepared on the target)" % (
+                    source["device"], definition.get("parent"), definition.get("type_id"))])
     return None
 
 

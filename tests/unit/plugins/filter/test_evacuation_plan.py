@@ -206,6 +206,23 @@ def test_a_host_holding_the_vm_uuid_is_not_used():
     assert "already holds or defines an mdev with the UUID" in unplaced(plan(data))["a"]["candidates"]["clash"]
 
 
+def test_a_host_whose_mdevctl_defines_the_vm_uuid_is_not_used_by_the_plan_nor_the_gate():
+    defines = with_definitions(target({T: 4}), other=(PARENT, T, "manual", False))
+    data = hostvars(src=source(a=[T]), defines=defines, ok=target({T: 1}))
+    # Control: a definition of another UUID takes nothing (manual start) and is no clash.
+    assert placed(plan(hostvars(src=source(a=[T]), defines=defines))) == {"a": "defines"}
+    defined = data["defines"]["ansible_facts"]["mdev"]["defined"]
+    defined[uuid(1)] = dict(next(iter(defined.values())), start="manual", active=False)
+    assert placed(plan(data)) == {"a": "ok"}
+    del data["ok"]
+    assert "already holds or defines an mdev with the UUID %s" % uuid(1) \
+        in unplaced(plan(data))["a"]["candidates"]["defines"]
+    # The gate's filter says the same of that host, by the same rule.
+    (record,) = Targets().filters()["migration_targets"](data, "src", uuid(1), details=True)
+    assert (record["host"], record["verdict"], record["evidence"]) == ("defines", "incompatible", "policy")
+    assert "mdevctl on the host already defines an mdev with the source device's UUID" in record["reasons"][0]
+
+
 def test_match_vars_and_where_apply():
     data = hostvars(src=source(a=[T]), t1=target({T: 4}), t2=target({T: 1}))
     data["src"]["ecc_mode"], data["t1"]["ecc_mode"], data["t2"]["ecc_mode"] = "on", "off", "on"

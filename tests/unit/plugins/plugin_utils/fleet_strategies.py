@@ -192,6 +192,12 @@ def target_facts(draw, src_ids=(None, None), with_aliases=True, src_ident=None, 
         result["machine_id"], result["boot_id"] = _ids_of(ids)
     if draw(st.integers(0, 15)) == 0:
         result["gather_subset"] = ["devices", "pci"]            # types not gathered
+    if draw(st.integers(0, 15)) == 0:                           # UUID clash with an mdevctl definition
+        result["gather_subset"] = result["gather_subset"] + ["mdevctl"]
+        result["mdevctl"] = {"config_dir": "/etc/mdevctl.d", "available": True, "error": None,
+                             "unreadable_parents": []}
+        result["defined"] = {SRC_UUID: {"parent": PARENT, "type_id": TYPE, "start": "manual", "active": False,
+                                        "attrs": [], "error": None}}
     return result
 
 

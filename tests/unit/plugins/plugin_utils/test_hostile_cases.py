@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.vfio.mdev_migration.plugins.filter.migration_targets import FilterModule
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import (
     PARENT,
+    SRC_UUID,
     TYPE,
     accepted,
     facts,
@@ -27,6 +28,7 @@ from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts impo
     unreadable,
     verdict,
     vf,
+    with_definitions,
 )
 
 targets = FilterModule().filters()["migration_targets"]
@@ -113,6 +115,21 @@ def test_a_target_whose_devices_were_not_gathered_cannot_rule_out_a_uuid_clash()
     data["t"]["ansible_facts"]["mdev"]["gather_subset"] = ["pci", "types", "vendor_vfio", "versions"]
     rec = judge(data)
     assert verdict(rec) == ("unknown", "unknown") and "devices were not gathered" in rec["reasons"][0]
+
+
+@pytest.mark.parametrize("start", ["manual", "auto"])
+def test_a_target_whose_mdevctl_defines_the_source_uuid_is_incompatible(start):
+    data = hostvars(src=source_host(version="v1"),
+                    t=with_definitions(target_host(version="v1"), other=(PARENT, TYPE, "manual", False)))
+    assert verdict(judge(data)) == ("compatible", "version")     # control: another UUID is defined there
+    definition = {"parent": "0000:af:00.0", "type_id": "nvidia-999", "start": start, "active": False, "attrs": [],
+                  "error": None}
+    data["t"]["ansible_facts"]["mdev"]["defined"][SRC_UUID] = definition
+    rec = judge(data)
+    assert verdict(rec) == ("incompatible", "policy") and not rec["selected"]
+    assert rec["reasons"] == ["mdevctl on the host already defines an mdev with the source device's UUID %s (parent "
+                              "0000:af:00.0, type nvidia-999): a leftover or a clash (gate before the device is "
+                              "prepared on the target)" % SRC_UUID]
 
 
 def test_two_vgpus_need_two_free_vfs():

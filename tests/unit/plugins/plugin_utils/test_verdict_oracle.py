@@ -188,7 +188,7 @@ def oracle(data, probes, policy, min_available):
             chosen[host] = False
             continue
         alias = any(src.get(k) is not None and src.get(k) == f.get(k) for k in ("machine_id", "boot_id"))
-        if alias or SRC_UUID in f["devices"]:
+        if alias or SRC_UUID in f["devices"] or SRC_UUID in (f.get("defined") or {}):
             chosen[host] = False
             continue
         capacity, any_compatible = 0, False
