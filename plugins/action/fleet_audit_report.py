@@ -59,6 +59,7 @@ ARGUMENT_SPEC = dict(
     slice=dict(type="str"),
     merge_from=dict(type="list", elements="path"),
     expect_slices=dict(type="int"),
+    max_spread=dict(type="int", default=21600),
 )
 # With merge_from, these come from the partial reports: given as well, they would be ignored.
 MERGE_TAKES = ("hosts", "probes", "policy")
@@ -224,7 +225,7 @@ def plan_file(path, fmt, report, mode, write=True, diff=False, rendering=pieces)
 
 def slicing_problem(args, given_args):
     """What is wrong with the options of a sliced audit (``partial``, ``slice``, ``merge_from``,
-    ``expect_slices``), or None; ``given_args`` are the options as the task gave them."""
+    ``expect_slices``, ``max_spread``), or None; ``given_args`` are the options as the task gave them."""
     if args["partial"] and args["merge_from"] is not None:
         return "partial writes one slice's partial report and merge_from merges them; give one of them"
     if args["partial"] and slice_problem(args["slice"]):
@@ -235,6 +236,10 @@ def slicing_problem(args, given_args):
             ", ".join(MERGE_TAKES), ", ".join(given))
     if args["merge_from"] is None and args["expect_slices"] is not None:
         return "expect_slices applies to merge_from only"
+    if args["merge_from"] is None and "max_spread" in given_args:
+        return "max_spread applies to merge_from only"
+    if args["max_spread"] < 0:
+        return "max_spread must be a number of seconds (0 or more), got %d" % args["max_spread"]
     return None
 
 
@@ -357,7 +362,7 @@ class ActionModule(ActionBase):
             return build_report(fleet.report_fleet(args["hosts"], SharedRecords()), args["policy"],
                                 fleet.probe_lookup(args["probes"]), generated_at)
         merged, policy, probes = merge_partials([(path, _load_partial(path)) for path in args["merge_from"]],
-                                                args["expect_slices"])
+                                                args["expect_slices"], args["max_spread"])
         return build_report(merged, policy, probes, generated_at)
 
 

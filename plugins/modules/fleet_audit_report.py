@@ -99,6 +99,16 @@ options:
         would silently leave its hosts out of the report.
     type: int
     version_added: 0.2.0
+  max_spread:
+    description:
+      - With O(merge_from), the most seconds there may be between the oldest and the newest partial report (their
+        C(generated_at)). A partial report left from an earlier audit - its slice failed this time, or was not run -
+        would otherwise be merged, counted as a slice, and its hosts' old facts reported as current.
+      - The default, 6 hours, covers slices that wait for capacity; raise it when the slices of one audit run further
+        apart.
+    type: int
+    default: 21600
+    version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

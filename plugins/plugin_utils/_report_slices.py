@@ -20,7 +20,7 @@ __metaclass__ = type
 import re
 from collections.abc import Mapping
 
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import host_problem
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import host_problem, parse_timestamp
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._probe_evidence import outcome_of, saved_outcome
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import PolicyInputError
 
@@ -76,18 +76,45 @@ def _checked(name, partial):
     return partial["slice"], partial["policy"], partial["probed"], hosts, outcomes
 
 
-def merge_partials(named_partials, expect_slices=None):
+def _spread_problem(named_partials, max_spread):
+    """Why the partial reports cannot be of one audit, written within ``max_spread`` seconds of
+    each other, or None: a slice's report left from an earlier audit (its slice failed this time,
+    or was not run) would pass its hosts' old facts off as current, and be counted as a slice."""
+    stamps = []
+    for name, partial in named_partials:
+        stamp = parse_timestamp(partial.get("generated_at"))
+        if stamp is None:
+            return "%s: generated_at %r is not a time (YYYY-MM-DDTHH:MM:SSZ), so it cannot be told from an earlier " \
+                   "audit's" % (name, partial.get("generated_at"))
+        stamps.append((stamp, name, partial["generated_at"]))
+    oldest, newest = min(stamps), max(stamps)
+    spread = (newest[0] - oldest[0]).total_seconds()
+    if spread > max_spread:
+        return ("the partial reports were written %d s apart (%s at %s, %s at %s), more than max_spread=%d s: one "
+                "may be left from an earlier audit, and its hosts' old facts would be reported as current. Remove it "
+                "or run its slice again, or raise max_spread when the slices of one audit run that far apart"
+                % (spread, oldest[1], oldest[2], newest[1], newest[2], max_spread))
+    return None
+
+
+def merge_partials(named_partials, expect_slices=None, max_spread=None):
     """``(fleet, policy, probes)`` for ``build_report`` from ``[(name, partial)]``, ``name`` being
-    what an error calls it (a file name). Malformed facts count as none, as in a single run."""
+    what an error calls it (a file name). Malformed facts count as none, as in a single run.
+    ``max_spread``: seconds within which every partial report must have been written."""
     if not named_partials:
         raise PolicyInputError("no partial report to merge")
+    checked = [(name, _checked(name, partial)) for name, partial in named_partials]
+    # Before the count and the hosts: a partial report left from an earlier audit is one too many
+    # and shares hosts with its successor, and its age is the cause to name.
+    problem = _spread_problem(named_partials, max_spread) if max_spread is not None else None
+    if problem:
+        raise PolicyInputError(problem)
     if expect_slices is not None and len(named_partials) != expect_slices:
         raise PolicyInputError("%d partial report(s) found (%s), %d slices expected: a slice that failed or has not "
                                "finished would leave its hosts out of the report"
                                % (len(named_partials), ", ".join(n for n, _p in named_partials), expect_slices))
     fleet, outcomes, owner, slices, settings = {}, {}, {}, {}, None
-    for name, partial in named_partials:
-        slice_id, policy, probed, hosts, slice_outcomes = _checked(name, partial)
+    for name, (slice_id, policy, probed, hosts, slice_outcomes) in checked:
         if slice_id in slices:
             raise PolicyInputError("%s and %s are both slice %s" % (slices[slice_id], name, slice_id))
         slices[slice_id] = name

@@ -116,6 +116,8 @@ def test_a_slice_written_again_unchanged_is_no_change(tmp_path):
     ({"merge_from": ["a"], "policy": "auto"}, "do not give policy"),
     ({"merge_from": ["a"], "hosts": ["src"]}, "do not give hosts"),
     ({"expect_slices": 2}, "applies to merge_from only"),
+    ({"max_spread": 60}, "max_spread applies to merge_from only"),
+    ({"merge_from": ["a"], "max_spread": -1}, "max_spread must be a number of seconds (0 or more), got -1"),
     ({"merge_from": []}, "no partial report to merge"),
 ])
 def test_bad_slicing_options_fail_and_write_nothing(tmp_path, args, message):
@@ -146,6 +148,8 @@ def _tamper(path, change):
                                                  "message": None}), "must be a list of probe records"),
     (lambda p: p["probe_outcomes"].pop("newer"), "one outcome per host"),
     (lambda p: p.pop("partial_report_version"), "is not a partial audit report"),
+    (lambda p: p.update(generated_at="yesterday"), "generated_at 'yesterday' is not a time"),
+    (lambda p: p.pop("generated_at"), "generated_at None is not a time"),
 ])
 def test_slices_that_do_not_belong_together_fail_naming_them(tmp_path, change, message):
     paths = write_slices(tmp_path / "parts", fleet())
@@ -174,3 +178,28 @@ def test_an_unreadable_partial_fails_naming_the_file(tmp_path, content):
         run({"dest": str(tmp_path / "report"), "merge_from": [str(path)]}, data={})
     assert str(path) in str(exc.value) and "Traceback" not in str(exc.value)
     assert not os.path.exists(str(tmp_path / "report"))
+
+
+def _written_at(path, stamp):
+    _tamper(path, lambda p: p.update(generated_at=stamp))
+
+
+def test_a_partial_left_from_an_earlier_audit_is_refused(tmp_path):
+    paths = write_slices(tmp_path / "parts", fleet())
+    dest = tmp_path / "report"
+    # Slice 2 failed this time and its partial report of a day before is still there: the number
+    # of slices is right, and only the times tell.
+    for path, stamp in zip(paths, ["2026-11-28T10:00:00Z", "2026-11-27T10:00:00Z", "2026-11-28T09:30:00Z"]):
+        _written_at(path, stamp)
+    with pytest.raises(AnsibleError) as exc:
+        run({"dest": str(dest), "merge_from": paths, "expect_slices": 3}, data={})
+    assert ("the partial reports were written 86400 s apart (%s at 2026-11-27T10:00:00Z, %s at 2026-11-28T10:00:00Z), "
+            "more than max_spread=21600 s" % (paths[1], paths[0])) in str(exc.value)
+    assert not dest.exists()
+    # Controls: slices that waited for capacity, within the default; a wider max_spread when asked.
+    _written_at(paths[1], "2026-11-28T04:00:00Z")
+    assert run({"dest": str(dest), "merge_from": paths, "expect_slices": 3}, data={})["changed"]
+    _written_at(paths[1], "2026-11-27T10:00:00Z")
+    with pytest.raises(AnsibleError, match="more than max_spread=86399 s"):
+        run({"dest": str(dest), "merge_from": paths, "max_spread": 86399}, data={})
+    assert run({"dest": str(dest), "merge_from": paths, "max_spread": 86400}, data={})["summary"]["hosts"] == 6
