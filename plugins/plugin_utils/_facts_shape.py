@@ -78,6 +78,30 @@ def uuid_in_use(facts, uuid):
     return None
 
 
+def definitions_unseen(facts):
+    """Why some of the host's mdevctl definitions could not be read, so that the UUIDs they define
+    are unknown (the listing failed, or some parents' directories could not be listed), or None.
+    Facts gathered without the mdevctl subset have no definitions to count, as for capacity."""
+    mdevctl = facts.get("mdevctl")
+    if not subset_gathered(facts, "mdevctl") or not _is_mapping(mdevctl):
+        return None
+    if mdevctl.get("error"):
+        return "mdevctl's definitions in %s could not be listed (%s)" % (mdevctl.get("config_dir"), mdevctl["error"])
+    if mdevctl.get("unreadable_parents"):
+        return "mdevctl's definitions of parent(s) %s could not be listed" % ", ".join(mdevctl["unreadable_parents"])
+    return None
+
+
+def definition_places(facts, uuid):
+    """Where mdevctl defines ``uuid`` on the host: ``parent type`` for each definition (a UUID may be
+    defined under two parents), or the file's error when a definition could not be read."""
+    entries = [facts["defined"][uuid]] + [d for d in (facts.get("mdevctl") or {}).get("duplicates") or ()
+                                          if d.get("uuid") == uuid]
+    return ", ".join("parent %s, %s" % (d.get("parent"), "type %s" % d["type_id"] if d.get("type_id") is not None
+                                        else "its file unreadable (%s)" % (d.get("error") or "incomplete"))
+                     for d in entries)
+
+
 _VERSION_PROBLEMS = {}
 
 

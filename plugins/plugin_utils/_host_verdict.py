@@ -75,8 +75,8 @@ def host_facts_problem(host, facts, context):
 
 def sources_problem(sources, host, facts, clash=True):
     """A record for a host (with usable facts) that cannot take these sources whatever its parents
-    say: the source's own machine, devices not gathered, or (``clash``) a device's UUID held or
-    defined in mdevctl (``_facts_shape.uuid_in_use``)."""
+    say: the source's own machine, devices not gathered, (``clash``) a device's UUID held or defined
+    in mdevctl (``_facts_shape.uuid_in_use``), or mdevctl definitions that could not be read."""
     for source in sources:
         for key, label in (("machine_id", "machine-id"), ("boot_id", "boot id")):
             if source.get(key) is not None and source.get(key) == facts.get(key):
@@ -93,11 +93,16 @@ def sources_problem(sources, host, facts, clash=True):
                 "the host already holds an mdev with the source device's UUID %s (the source itself under another "
                 "name, or a clash)" % source["device"]])
         if use == "defines":
-            definition = facts["defined"][source["device"]]
             return _host_record(host, INCOMPATIBLE, EVIDENCE_POLICY, [
-                "mdevctl on the host already defines an mdev with the source device's UUID %s (parent %s, type %s): "
-                "a leftover or a clash (gate before the device is prepared on the target)" % (
-                    source["device"], definition.get("parent"), definition.get("type_id"))])
+                "mdevctl on the host already defines an mdev with the source device's UUID %s (%s): a leftover or a "
+                "clash (gate before the device is prepared on the target)" % (
+                    source["device"], shape.definition_places(facts, source["device"]))])
+        # Whatever ``clash`` says: the planner looks for a clash in what was read, and cannot see this.
+        unseen = shape.definitions_unseen(facts) if source["kind"] != KIND_VENDOR_VFIO else None
+        if unseen:
+            return _host_record(host, UNKNOWN, None, [
+                "%s, so a definition of the source device's UUID %s there cannot be ruled out" % (
+                    unseen, source.get("device"))])
     return None
 
 

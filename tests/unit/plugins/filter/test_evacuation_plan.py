@@ -217,6 +217,10 @@ def test_a_host_whose_mdevctl_defines_the_vm_uuid_is_not_used_by_the_plan_nor_th
     del data["ok"]
     assert "already holds or defines an mdev with the UUID %s" % uuid(1) \
         in unplaced(plan(data))["a"]["candidates"]["defines"]
+    # Definitions that could not be listed may hold the VM's UUID: the host is not used.
+    unseen = with_definitions(target({T: 4}), other=(PARENT, T, "manual", False))
+    unseen["mdevctl"]["unreadable_parents"] = ["0000:af:00.0"]
+    assert placed(plan(hostvars(src=source(a=[T]), unseen=unseen))) == {}
     # The gate's filter says the same of that host, by the same rule.
     (record,) = Targets().filters()["migration_targets"](data, "src", uuid(1), details=True)
     assert (record["host"], record["verdict"], record["evidence"]) == ("defines", "incompatible", "policy")

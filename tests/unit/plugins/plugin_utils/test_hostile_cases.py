@@ -132,6 +132,35 @@ def test_a_target_whose_mdevctl_defines_the_source_uuid_is_incompatible(start):
                               "prepared on the target)" % SRC_UUID]
 
 
+@pytest.mark.parametrize("unseen, reason", [
+    ({"unreadable_parents": ["0000:af:00.0"]}, "mdevctl's definitions of parent(s) 0000:af:00.0 could not be listed"),
+    ({"error": "EACCES", "available": False}, "mdevctl's definitions in /etc/mdevctl.d could not be listed (EACCES)"),
+])
+def test_mdevctl_definitions_that_could_not_be_read_leave_a_uuid_clash_open(unseen, reason):
+    # The definition of the source's UUID may be under the parent that could not be listed, even
+    # when another parent takes the device: unknown, never a match.
+    data = hostvars(src=source_host(version="v1"),
+                    t=with_definitions(target_host(version="v1"), other=(PARENT, TYPE, "manual", False)))
+    assert verdict(judge(data)) == ("compatible", "version")     # control: every definition read
+    data["t"]["ansible_facts"]["mdev"]["mdevctl"].update(unseen)
+    rec = judge(data)
+    assert verdict(rec) == ("unknown", "unknown") and not rec["selected"]
+    assert rec["reasons"] == ["%s, so a definition of the source device's UUID %s there cannot be ruled out"
+                              % (reason, SRC_UUID)]
+
+
+def test_an_unreadable_definition_of_the_source_uuid_is_named_with_its_error():
+    data = hostvars(src=source_host(version="v1"), t=with_definitions(target_host(version="v1")))
+    data["t"]["ansible_facts"]["mdev"]["defined"][SRC_UUID] = {
+        "parent": PARENT, "type_id": None, "start": None, "active": None, "attrs": [], "error": "EACCES"}
+    data["t"]["ansible_facts"]["mdev"]["mdevctl"]["duplicates"] = [
+        {"uuid": SRC_UUID, "parent": "0000:af:00.0", "type_id": TYPE, "start": "manual", "active": False}]
+    rec = judge(data)
+    assert verdict(rec) == ("incompatible", "policy")
+    assert "(parent %s, its file unreadable (EACCES), parent 0000:af:00.0, type %s)" % (PARENT, TYPE) \
+        in rec["reasons"][0]
+
+
 def test_two_vgpus_need_two_free_vfs():
     src = facts(vendor_vfio={"0000:41:00.4": vf(current=557), "0000:41:00.5": vf(current=558)})
     one_free = facts(vendor_vfio={"0000:41:00.4": vf(creatable={"557": "a", "558": "b"})})
