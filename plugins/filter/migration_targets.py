@@ -34,7 +34,7 @@ description:
     all is V(unknown).
   - A candidate that is the source's own machine under another inventory name (same C(machine_id) or C(boot_id)), or
     that already holds an mdev with the source device's UUID or has an mdevctl definition of it (started or not), is
-    V(incompatible).
+    V(incompatible); one whose mdevctl definitions could not all be listed is V(unknown) for an mdev source.
   - NVIDIA vendor-VFIO sources (a VF with a vGPU type in use) go to hosts whose GPU has the same board ids and driver
     version, on identity evidence only (VFs publish no version); capacity is the number of free VFs that can create the
     type (a VF whose type could not be read is not free). mdev and vendor-VFIO hosts mix freely.
