@@ -60,6 +60,7 @@ ARGUMENT_SPEC = dict(
     merge_from=dict(type="list", elements="path"),
     expect_slices=dict(type="int"),
     max_spread=dict(type="int", default=21600),
+    keep_merged=dict(type="bool", default=True),
 )
 # With merge_from, these come from the partial reports: given as well, they would be ignored.
 MERGE_TAKES = ("hosts", "probes", "policy")
@@ -236,8 +237,9 @@ def slicing_problem(args, given_args):
             ", ".join(MERGE_TAKES), ", ".join(given))
     if args["merge_from"] is None and args["expect_slices"] is not None:
         return "expect_slices applies to merge_from only"
-    if args["merge_from"] is None and "max_spread" in given_args:
-        return "max_spread applies to merge_from only"
+    for option in ("max_spread", "keep_merged"):
+        if args["merge_from"] is None and option in given_args:
+            return "%s applies to merge_from only" % option
     if args["max_spread"] < 0:
         return "max_spread must be a number of seconds (0 or more), got %d" % args["max_spread"]
     return None
@@ -290,7 +292,9 @@ class ActionModule(ActionBase):
         dest = args["dest"]
         if os.path.exists(dest) and not os.path.isdir(dest):
             raise AnsibleActionFail("%s: dest %s exists and is not a directory" % (PLUGIN, dest))
-        generated_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        generated_at = self._now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._merged = []
         write = not self._task.check_mode
         plans = []
         try:
@@ -318,7 +322,10 @@ class ActionModule(ActionBase):
             for plan in plans:
                 if plan["tmp"] is not None:
                     _remove(plan["tmp"])
-        changed_files = [p["path"] for p in plans if p["changed"] or p["chmod"]]
+        if args["merge_from"] is not None:
+            removed, left = remove_merged(self._merged) if write and not args["keep_merged"] else ([], [])
+            result.update(removed=removed, left=left)
+        changed_files = [p["path"] for p in plans if p["changed"] or p["chmod"]] + result.get("removed", [])
         result.update(changed=bool(changed_files), files=[p["path"] for p in plans], changed_files=changed_files,
                       summary=summary, generated_at=generated_at)
         if self._task.diff:
@@ -361,14 +368,38 @@ class ActionModule(ActionBase):
             # them, and nothing templates them afterwards.
             return build_report(fleet.report_fleet(args["hosts"], SharedRecords()), args["policy"],
                                 fleet.probe_lookup(args["probes"]), generated_at)
-        merged, policy, probes = merge_partials([(path, _load_partial(path)) for path in args["merge_from"]],
-                                                args["expect_slices"], args["max_spread"])
+        self._merged = [(path, _load_partial(path)) for path in args["merge_from"]]
+        merged, policy, probes = merge_partials([(path, partial) for path, (partial, _seen) in self._merged],
+                                                args["expect_slices"], args["max_spread"], self._now)
         return build_report(merged, policy, probes, generated_at)
 
 
+def _file_state(stat_result):
+    return stat_result.st_dev, stat_result.st_ino, stat_result.st_size, stat_result.st_mtime_ns
+
+
 def _load_partial(path):
+    """``(partial, state)``: the partial report and the state of the file it was read from."""
     try:
         with open(path, "rb") as handle:
-            return json.loads(handle.read().decode("utf-8"))
+            return json.loads(handle.read().decode("utf-8")), _file_state(os.fstat(handle.fileno()))
     except (OSError, ValueError) as exc:
         raise PolicyInputError("cannot read the partial report %s: %s" % (path, to_native(exc)))
+
+
+def remove_merged(merged):
+    """``(removed, left)``: the partial reports merged, removed once the report is written, and
+    those left because they changed since they were read (a slice run again meanwhile: its new
+    report was not merged, so it is kept for the next merge)."""
+    removed, left = [], []
+    for path, (_partial, seen) in merged:
+        try:
+            if _file_state(os.stat(path)) != seen:
+                left.append(path)
+                continue
+            os.unlink(path)
+            removed.append(path)
+        except OSError as exc:
+            raise AnsibleActionFail("%s: the report is written, but the partial report %s could not be removed: %s"
+                                    % (PLUGIN, path, to_native(exc)))
+    return removed, left

@@ -101,13 +101,22 @@ options:
     version_added: 0.2.0
   max_spread:
     description:
-      - With O(merge_from), the most seconds there may be between the oldest and the newest partial report (their
-        C(generated_at)). A partial report left from an earlier audit - its slice failed this time, or was not run -
-        would otherwise be merged, counted as a slice, and its hosts' old facts reported as current.
+      - With O(merge_from), the most seconds before this merge that a partial report may have been written (its
+        C(generated_at)); one written later than 5 minutes after the merge's time is refused too. A partial report
+        left from an earlier audit - its slice failed this time, or was not run - would otherwise be merged, counted as
+        a slice, and its hosts' old facts reported as current.
       - The default, 6 hours, covers slices that wait for capacity; raise it when the slices of one audit run further
-        apart.
+        apart, or the merge runs later.
     type: int
     default: 21600
+    version_added: 0.2.0
+  keep_merged:
+    description:
+      - With O(merge_from), keep the partial reports once the report is written. When V(false), each one is removed
+        then, unless it changed since it was read (a slice run again meanwhile; it is kept for the next merge, and
+        listed in RV(left)). Nothing is removed in check mode or when the merge fails.
+    type: bool
+    default: true
     version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -204,6 +213,19 @@ summary:
     stranded_devices: {description: "Devices for which no other host can be selected (cannot be evacuated).", type: int}
     version_drift: {description: "Hosts whose version of a type differs from the one most hosts publish.", type: int}
     errors: {description: "Attributes that could not be read, over all hosts.", type: int}
+removed:
+  description: With O(merge_from) and O(keep_merged=false), the partial reports removed once the report was written.
+  returned: with O(merge_from)
+  type: list
+  elements: str
+  sample: [/tmp/mdev-audit/mdev-audit.partial-1.json]
+left:
+  description: With O(merge_from) and O(keep_merged=false), the partial reports not removed because they changed after
+    they were read.
+  returned: with O(merge_from)
+  type: list
+  elements: str
+  sample: []
 generated_at:
   description:
     - UTC time of this run, written into the files that changed. A file left unchanged keeps the time it was

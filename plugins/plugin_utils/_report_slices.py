@@ -76,10 +76,11 @@ def _checked(name, partial):
     return partial["slice"], partial["policy"], partial["probed"], hosts, outcomes
 
 
-def _spread_problem(named_partials, max_spread):
-    """Why the partial reports cannot be of one audit, written within ``max_spread`` seconds of
-    each other, or None: a slice's report left from an earlier audit (its slice failed this time,
-    or was not run) would pass its hosts' old facts off as current, and be counted as a slice."""
+def _spread_problem(named_partials, max_spread, now):
+    """Why the partial reports cannot all be of the audit being merged now (``now``, an aware
+    datetime), or None: each must have been written within ``max_spread`` seconds before it, and
+    none after it. A slice's report left from an earlier audit (its slice failed this time, or was
+    not run) would pass its hosts' old facts off as current, and be counted as a slice."""
     stamps = []
     for name, partial in named_partials:
         stamp = parse_timestamp(partial.get("generated_at"))
@@ -87,26 +88,30 @@ def _spread_problem(named_partials, max_spread):
             return "%s: generated_at %r is not a time (YYYY-MM-DDTHH:MM:SSZ), so it cannot be told from an earlier " \
                    "audit's" % (name, partial.get("generated_at"))
         stamps.append((stamp, name, partial["generated_at"]))
-    oldest, newest = min(stamps), max(stamps)
-    spread = (newest[0] - oldest[0]).total_seconds()
-    if spread > max_spread:
-        return ("the partial reports were written %d s apart (%s at %s, %s at %s), more than max_spread=%d s: one "
-                "may be left from an earlier audit, and its hosts' old facts would be reported as current. Remove it "
-                "or run its slice again, or raise max_spread when the slices of one audit run that far apart"
-                % (spread, oldest[1], oldest[2], newest[1], newest[2], max_spread))
+    newest, oldest = max(stamps), min(stamps)
+    if (newest[0] - now).total_seconds() > 300:
+        return "%s was written at %s, after this merge (%s): its time cannot be trusted (clock skew?)" % (
+            newest[1], newest[2], now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    age = (now - oldest[0]).total_seconds()
+    if age > max_spread:
+        return ("%s was written at %s, %d s before this merge, more than max_spread=%d s: it may be left from an "
+                "earlier audit, and its hosts' old facts would be reported as current. Remove it or run its slice "
+                "again, or raise max_spread when the slices of one audit run that far apart" % (
+                    oldest[1], oldest[2], age, max_spread))
     return None
 
 
-def merge_partials(named_partials, expect_slices=None, max_spread=None):
+def merge_partials(named_partials, expect_slices=None, max_spread=None, now=None):
     """``(fleet, policy, probes)`` for ``build_report`` from ``[(name, partial)]``, ``name`` being
     what an error calls it (a file name). Malformed facts count as none, as in a single run.
-    ``max_spread``: seconds within which every partial report must have been written."""
+    ``max_spread``: seconds before ``now`` (an aware datetime) within which every partial report
+    must have been written."""
     if not named_partials:
         raise PolicyInputError("no partial report to merge")
     checked = [(name, _checked(name, partial)) for name, partial in named_partials]
     # Before the count and the hosts: a partial report left from an earlier audit is one too many
     # and shares hosts with its successor, and its age is the cause to name.
-    problem = _spread_problem(named_partials, max_spread) if max_spread is not None else None
+    problem = _spread_problem(named_partials, max_spread, now) if max_spread is not None else None
     if problem:
         raise PolicyInputError(problem)
     if expect_slices is not None and len(named_partials) != expect_slices:

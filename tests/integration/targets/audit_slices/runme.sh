@@ -69,6 +69,6 @@ ansible-playbook vfio.mdev_migration.audit_merge -e "audit_report_dir=$SLICED" "
 status=$?
 set -e
 [ "$status" -ne 0 ]
-grep -q "mdev-audit.partial-job100.json at 2020-01-01T00:00:00Z" "$SIM_DIR/merge-stale.log"
+grep -q "mdev-audit.partial-job100.json was written at 2020-01-01T00:00:00Z" "$SIM_DIR/merge-stale.log"
 grep -q "more than max_spread=21600 s" "$SIM_DIR/merge-stale.log"
 [ "$(find "$SLICED" -name 'mdev-audit.partial-*.json' | wc -l)" -eq 4 ]

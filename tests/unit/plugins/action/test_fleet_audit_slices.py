@@ -8,12 +8,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import json
 import os
+import re
 
 import pytest
 from ansible.errors import AnsibleError
 
+from ansible_collections.vfio.mdev_migration.plugins.action.fleet_audit_report import _load_partial, remove_merged
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_render import generated_at_of
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.action.test_fleet_audit_report import run, snapshot
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import (
@@ -117,6 +120,8 @@ def test_a_slice_written_again_unchanged_is_no_change(tmp_path):
     ({"merge_from": ["a"], "hosts": ["src"]}, "do not give hosts"),
     ({"expect_slices": 2}, "applies to merge_from only"),
     ({"max_spread": 60}, "max_spread applies to merge_from only"),
+    ({"keep_merged": False}, "keep_merged applies to merge_from only"),
+    ({"merge_from": ["a"], "keep_merged": "treu"}, "keep_merged"),
     ({"merge_from": ["a"], "max_spread": -1}, "max_spread must be a number of seconds (0 or more), got -1"),
     ({"merge_from": []}, "no partial report to merge"),
 ])
@@ -180,8 +185,9 @@ def test_an_unreadable_partial_fails_naming_the_file(tmp_path, content):
     assert not os.path.exists(str(tmp_path / "report"))
 
 
-def _written_at(path, stamp):
-    _tamper(path, lambda p: p.update(generated_at=stamp))
+def _written_at(path, seconds_ago):
+    stamp = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds_ago)
+    _tamper(path, lambda p: p.update(generated_at=stamp.strftime("%Y-%m-%dT%H:%M:%SZ")))
 
 
 def test_a_partial_left_from_an_earlier_audit_is_refused(tmp_path):
@@ -189,17 +195,45 @@ def test_a_partial_left_from_an_earlier_audit_is_refused(tmp_path):
     dest = tmp_path / "report"
     # Slice 2 failed this time and its partial report of a day before is still there: the number
     # of slices is right, and only the times tell.
-    for path, stamp in zip(paths, ["2026-11-28T10:00:00Z", "2026-11-27T10:00:00Z", "2026-11-28T09:30:00Z"]):
-        _written_at(path, stamp)
+    for path, ago in zip(paths, [600, 86400, 1800]):
+        _written_at(path, ago)
     with pytest.raises(AnsibleError) as exc:
         run({"dest": str(dest), "merge_from": paths, "expect_slices": 3}, data={})
-    assert ("the partial reports were written 86400 s apart (%s at 2026-11-27T10:00:00Z, %s at 2026-11-28T10:00:00Z), "
-            "more than max_spread=21600 s" % (paths[1], paths[0])) in str(exc.value)
+    assert re.search(r"%s was written at \S+, 8640\d s before this merge, more than max_spread=21600 s: it may be "
+                     r"left from an earlier audit" % re.escape(paths[1]), str(exc.value))
     assert not dest.exists()
     # Controls: slices that waited for capacity, within the default; a wider max_spread when asked.
-    _written_at(paths[1], "2026-11-28T04:00:00Z")
+    _written_at(paths[1], 5 * 3600)
     assert run({"dest": str(dest), "merge_from": paths, "expect_slices": 3}, data={})["changed"]
-    _written_at(paths[1], "2026-11-27T10:00:00Z")
-    with pytest.raises(AnsibleError, match="more than max_spread=86399 s"):
-        run({"dest": str(dest), "merge_from": paths, "max_spread": 86399}, data={})
-    assert run({"dest": str(dest), "merge_from": paths, "max_spread": 86400}, data={})["summary"]["hosts"] == 6
+    _written_at(paths[1], 86400)
+    with pytest.raises(AnsibleError, match="more than max_spread=80000 s"):
+        run({"dest": str(dest), "merge_from": paths, "max_spread": 80000}, data={})
+    assert run({"dest": str(dest), "merge_from": paths, "max_spread": 90000}, data={})["summary"]["hosts"] == 6
+
+
+@pytest.mark.parametrize("ages, message", [
+    ([86400, 86400, 86400], "before this merge, more than max_spread"),     # all of them left from before
+    ([600, -3600, 600], "after this merge"),                                # a time that cannot be trusted
+])
+def test_partials_all_old_or_from_the_future_are_refused(tmp_path, ages, message):
+    paths = write_slices(tmp_path / "parts", fleet())
+    for path, ago in zip(paths, ages):
+        _written_at(path, ago)
+    with pytest.raises(AnsibleError, match=message):
+        run({"dest": str(tmp_path / "report"), "merge_from": paths, "keep_merged": False}, data={})
+    assert all(os.path.exists(p) for p in paths)
+
+
+def test_merged_partials_are_removed_when_asked_but_one_written_again_is_kept(tmp_path):
+    paths = write_slices(tmp_path / "parts", fleet())
+    kept = run({"dest": str(tmp_path / "report"), "merge_from": paths}, data={})
+    assert kept["removed"] == [] and all(os.path.exists(p) for p in paths)       # the default keeps them
+    merged = [(path, _load_partial(path)) for path in paths]
+    _tamper(paths[1], lambda p: p.update(slice="2"))                             # slice 2 run again meanwhile
+    assert remove_merged(merged) == ([paths[0], paths[2]], [paths[1]])
+    assert [os.path.exists(p) for p in paths] == [False, True, False]
+    write_slices(tmp_path / "again", fleet())
+    again = sorted(str(p) for p in (tmp_path / "again").iterdir())
+    result = run({"dest": str(tmp_path / "again"), "merge_from": again, "keep_merged": False}, data={})
+    assert result["removed"] == again and result["left"] == [] and result["changed"]
+    assert not any(os.path.exists(p) for p in again)
