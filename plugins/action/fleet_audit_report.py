@@ -31,6 +31,7 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import TIMESTAMP_FORMAT
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_sharing import SharedRecords
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._fleet_input import Fleet
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
@@ -293,7 +294,7 @@ class ActionModule(ActionBase):
         if os.path.exists(dest) and not os.path.isdir(dest):
             raise AnsibleActionFail("%s: dest %s exists and is not a directory" % (PLUGIN, dest))
         self._now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-        generated_at = self._now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        generated_at = self._now.strftime(TIMESTAMP_FORMAT)
         self._merged = []
         write = not self._task.check_mode
         plans = []

@@ -29,6 +29,10 @@ UNREADABLE = "unreadable"       # it exists but could not be read, or its value 
 NOT_GATHERED = "not_gathered"   # mdev_facts ran without the versions subset
 
 _STR = (str, type(None))
+# Times as mdev_facts writes gathered_at and the audit generated_at (UTC), and the clock skew
+# between machines tolerated before a time in the future is distrusted.
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+CLOCK_SKEW_SECONDS = 300
 # A subsystem or bus as sysfs names it (pci, mtty, platform): lower case, nothing else.
 _SYSFS_NAME = re.compile(r"[a-z0-9_][a-z0-9_.-]*\Z")
 
@@ -86,10 +90,17 @@ def definitions_unseen(facts):
     if not subset_gathered(facts, "mdevctl") or not _is_mapping(mdevctl):
         return None
     if mdevctl.get("error"):
-        return "mdevctl's definitions in %s could not be listed (%s)" % (mdevctl.get("config_dir"), mdevctl["error"])
+        return mdevctl_listing_failed(mdevctl)
     if mdevctl.get("unreadable_parents"):
         return "mdevctl's definitions of parent(s) %s could not be listed" % ", ".join(mdevctl["unreadable_parents"])
     return None
+
+
+def mdevctl_listing_failed(mdevctl):
+    """Why mdevctl's definitions could not be listed at all (its facts' ``error``), or None."""
+    if not mdevctl.get("error"):
+        return None
+    return "mdevctl's definitions in %s could not be listed (%s)" % (mdevctl.get("config_dir"), mdevctl["error"])
 
 
 def definition_places(facts, uuid):
@@ -343,7 +354,7 @@ def parse_timestamp(text):
     if not isinstance(text, str):
         return None
     try:
-        stamp = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.datetime.strptime(text, TIMESTAMP_FORMAT)
     except ValueError:
         return None
     return stamp.replace(tzinfo=datetime.timezone.utc)
@@ -359,7 +370,7 @@ def freshness_problem(facts, max_age, now):
     age = (now - stamp).total_seconds()
     if age > max_age:
         return "the facts were gathered %s, %d s ago, more than max_age=%d s" % (facts["gathered_at"], age, max_age)
-    if age < -300:
+    if age < -CLOCK_SKEW_SECONDS:
         return "the facts' gathered_at %s lies in the future (clock skew?), so their age is unknown" % (
             facts["gathered_at"])
     return None

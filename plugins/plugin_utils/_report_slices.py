@@ -20,7 +20,12 @@ __metaclass__ = type
 import re
 from collections.abc import Mapping
 
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import host_problem, parse_timestamp
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import (
+    CLOCK_SKEW_SECONDS,
+    TIMESTAMP_FORMAT,
+    host_problem,
+    parse_timestamp,
+)
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._probe_evidence import outcome_of, saved_outcome
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import PolicyInputError
 
@@ -89,9 +94,9 @@ def _spread_problem(named_partials, max_spread, now):
                    "audit's" % (name, partial.get("generated_at"))
         stamps.append((stamp, name, partial["generated_at"]))
     newest, oldest = max(stamps), min(stamps)
-    if (newest[0] - now).total_seconds() > 300:
+    if (newest[0] - now).total_seconds() > CLOCK_SKEW_SECONDS:
         return "%s was written at %s, after this merge (%s): its time cannot be trusted (clock skew?)" % (
-            newest[1], newest[2], now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            newest[1], newest[2], now.strftime(TIMESTAMP_FORMAT))
     age = (now - oldest[0]).total_seconds()
     if age > max_spread:
         return ("%s was written at %s, %d s before this merge, more than max_spread=%d s: it may be left from an "

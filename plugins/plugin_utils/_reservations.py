@@ -19,7 +19,10 @@ __metaclass__ = type
 
 from collections.abc import Mapping
 
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import subset_gathered
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import (
+    mdevctl_listing_failed,
+    subset_gathered,
+)
 
 
 class Reservations:
@@ -34,9 +37,8 @@ class Reservations:
         if not self.gathered:
             return
         mdevctl = facts["mdevctl"]
-        if mdevctl.get("error"):
-            self.all_unknown = "mdevctl's definitions in %s could not be listed (%s)" % (
-                mdevctl.get("config_dir"), mdevctl["error"])
+        self.all_unknown = mdevctl_listing_failed(mdevctl)
+        if self.all_unknown:
             return
         for parent in mdevctl.get("unreadable_parents") or ():
             self.unknown_parents[parent] = "mdevctl's definitions of parent %s could not be listed" % parent
