@@ -3,20 +3,24 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Equal records of many hosts' facts held once (PRIVATE to the collection).
+"""Equal records and names of many hosts' facts held once (PRIVATE to the collection).
 
 A fleet repeats itself: 10,000 hosts with the same boards publish the same type records, and
 the audit holds every host's facts while it builds its report. ``SharedRecords.of(facts)``
-returns the facts with each type record, each parent's PCI identity and each device's migration
-record replaced by an equal one seen before, so each distinct record is held once.
+returns the facts with each type record, each parent's PCI identity, each device's migration
+record and the ``gather_subset`` list replaced by an equal one seen before, so each distinct
+record is held once; and with the names many hosts repeat (the keys of the facts, of their parents,
+types and devices, parent names, type ids, and the strings of a record seen for the first time)
+held as one string object each. Each host's JSON is decoded on its own, so without this every host
+holds its own copy of each name.
 
 Contract: records are shared only when ``_judge_kinds.frozen`` finds them equal, that is equal as
 data (``True`` is not ``1``, as a key or a value; a value that is not JSON data, or is nested too
 deep to compare, is equal to nothing), so no reader can tell a shared record from its own but by
-its key order, which every reader ignores (keys are looked up or sorted). The facts given are not
-changed: the mappings above the shared records are new. Shared facts are read only, like all
-facts here. For the audit's report only: its files are written from the records, and nothing
-templates them afterwards.
+its key order, which every reader ignores (keys are looked up or sorted). Only plain ``str``
+objects are replaced by an equal one. The facts given are not changed: the mappings above the
+shared records are new. Shared facts are read only, like all facts here. For the audit's report
+only: its files are written from the records, and nothing templates them afterwards.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,42 +29,67 @@ __metaclass__ = type
 
 from collections.abc import Mapping
 
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._judge_kinds import frozen
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._judge_kinds import equals_nothing, frozen
 
 
 class SharedRecords:
-    """The records seen so far, one object per distinct record."""
+    """The records and names seen so far, one object per distinct record or name."""
 
     def __init__(self):
         self._seen = {}
+        self._names = {}
 
-    def _one(self, record):
-        if not isinstance(record, Mapping):
+    def _name(self, text):
+        if text.__class__ is not str:
+            return text
+        return self._names.setdefault(text, text)
+
+    def _one(self, record, nested=True):
+        if not isinstance(record, (Mapping, list)):
             return record
-        return self._seen.setdefault(frozen(record), record)
+        key = frozen(record)
+        shared = self._seen.get(key)
+        if shared is None:
+            # First seen: its own keys and strings become the shared ones. A record that equals
+            # nothing (not JSON data, or nested too deep) is kept as it is.
+            shared = self._seen[key] = record if equals_nothing(key) else self._names_of(record, nested)
+        return shared
+
+    def _names_of(self, record, nested=False):
+        """``record`` (a mapping or a list) with its keys and string values the shared names and,
+        when ``nested``, the mappings in it shared records (one level: a type's migration record)."""
+        if isinstance(record, list):
+            return [self._name(item) for item in record]
+        return dict((self._name(key), self._one(value, nested=False) if nested and isinstance(value, Mapping)
+                     else self._name(value)) for key, value in record.items())
 
     def of(self, facts):
         """``facts`` (shape-checked by ``_facts_shape.host_problem``) with equal records shared."""
-        shared = dict(facts)
+        shared = dict((self._name(key), value) for key, value in facts.items())
         parents = facts.get("parents")
         if isinstance(parents, Mapping):
-            shared["parents"] = dict((name, self._parent(parent)) for name, parent in parents.items())
+            shared["parents"] = dict((self._name(name), self._parent(parent)) for name, parent in parents.items())
         devices = facts.get("devices")
         if isinstance(devices, Mapping):
             shared["devices"] = dict((uuid, self._device(device)) for uuid, device in devices.items())
+        if isinstance(facts.get("gather_subset"), list):
+            shared["gather_subset"] = self._one(facts["gather_subset"])
         return shared
 
     def _parent(self, parent):
         if not isinstance(parent, Mapping):
             return parent
-        shared = dict(parent)
+        shared = self._names_of(parent)
         if isinstance(parent.get("types"), Mapping):
-            shared["types"] = dict((type_id, self._one(mtype)) for type_id, mtype in parent["types"].items())
+            shared["types"] = dict((self._name(type_id), self._one(mtype)) for type_id, mtype in parent["types"].items())
         if "pci" in parent:
             shared["pci"] = self._one(parent["pci"])
         return shared
 
     def _device(self, device):
-        if not isinstance(device, Mapping) or not isinstance(device.get("migration"), Mapping):
+        if not isinstance(device, Mapping):
             return device
-        return dict(device, migration=self._one(device["migration"]))
+        shared = self._names_of(device)
+        if isinstance(device.get("migration"), Mapping):
+            shared["migration"] = self._one(device["migration"])
+        return shared

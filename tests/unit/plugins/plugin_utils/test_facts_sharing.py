@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 
 import pytest
 
@@ -86,3 +87,34 @@ def test_a_malformed_record_nested_too_deep_is_left_unshared_and_reported():
     assert shared["a"]["parents"][PARENT]["types"]["other"] is not shared["b"]["parents"][PARENT]["types"]["other"]
     report = build_report(shared, "auto", None, AT)
     assert [t["type_id"] for t in report["types"]] == [TYPE]
+
+
+class Name(str):
+    """A string that is not a plain ``str`` (as a templating library may hand out)."""
+
+
+def test_names_are_one_object_across_hosts_and_the_facts_stay_equal():
+    """Each host's JSON is decoded on its own; shared, the names it repeats are one object each."""
+    data = {}
+    for name in "ab":
+        facts = host(name)
+        # Decoded apart: equal names, different objects (as json.loads makes them).
+        data[name] = json.loads(json.dumps(facts))
+        data[name]["gather_subset"] = ["types", "versions"]
+    data["b"]["parents"][PARENT]["driver"] = Name("nvidia")
+    shared = shared_fleet(copy.deepcopy(data))
+    a, b = shared["a"], shared["b"]
+    assert a == data["a"] and b == data["b"]
+    assert next(k for k in a["parents"] if k == PARENT) is next(k for k in b["parents"] if k == PARENT)
+    assert next(iter(a["parents"][PARENT]["types"])) is next(iter(b["parents"][PARENT]["types"]))
+    assert next(k for k in a if k == "kernel_release") is next(k for k in b if k == "kernel_release")
+    assert a["gather_subset"] is b["gather_subset"]
+    # Each host's first parent holds its own device, so its type record is its own; the migration
+    # record in it is one object, and the device records' names are shared.
+    first_a, first_b = a["parents"][PARENT]["types"][TYPE], b["parents"][PARENT]["types"][TYPE]
+    assert first_a is not first_b and first_a["migration"] is first_b["migration"]
+    dev_a, dev_b = next(iter(a["devices"].values())), next(iter(b["devices"].values()))
+    assert dev_a["parent"] is dev_b["parent"] is next(k for k in a["parents"] if k == PARENT)
+    # A string of another class is left as it is.
+    assert type(b["parents"][PARENT]["driver"]) is Name and type(a["parents"][PARENT]["driver"]) is str
+
