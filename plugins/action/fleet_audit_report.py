@@ -368,11 +368,11 @@ class ActionModule(ActionBase):
             # Equal records of the hosts' facts are held once: the report's files are written from
             # them, and nothing templates them afterwards.
             return build_report(fleet.report_fleet(args["hosts"], SharedRecords()), args["policy"],
-                                fleet.probe_lookup(args["probes"]), generated_at)
+                                fleet.probe_lookup(args["probes"]), generated_at, compact=True)
         self._merged = [(path, _load_partial(path)) for path in args["merge_from"]]
         merged, policy, probes = merge_partials([(path, partial) for path, (partial, _seen) in self._merged],
                                                 args["expect_slices"], args["max_spread"], self._now)
-        return build_report(merged, policy, probes, generated_at)
+        return build_report(merged, policy, probes, generated_at, compact=True)
 
 
 def _file_state(stat_result):

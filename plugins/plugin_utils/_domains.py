@@ -21,7 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from operator import itemgetter
+from operator import attrgetter
 
 from ansible_collections.vfio.mdev_migration.plugins.module_utils._constants import is_int
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
@@ -29,6 +29,7 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _source
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._device_judge import DeviceJudge
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import JudgeContext, parent_results
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._pair_rule import free_vfs, gpu_offers
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_rows import Rows
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vm_evacuation import vm_evacuation
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import (
     COMPATIBLE,
@@ -37,56 +38,74 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary im
     PolicyInputError,
 )
 
-# The order of members and placements (a C key function: 320,000 of them at 10,000 hosts).
-BY_HOST_AND_PARENT = itemgetter("host", "parent")
+# The order of members (a C key function: 320,000 of them at 10,000 hosts).
+BY_HOST_AND_PARENT = attrgetter("host", "parent")
+# What a domain's member record tells: the member, its free instances and its devices.
+DOMAIN_MEMBER_KEYS = ("host", "parent", "available", "devices")
+
+
+class Member:
+    """One (host, parent, type) offered in the fleet. Slotted, since a fleet of 10,000 hosts has
+    320,000 of them (112 bytes each; a dict of these keys takes 272). Read only, but for
+    ``source``: None until ``source_of`` describes the member as a source."""
+
+    __slots__ = ("host", "parent", "type_id", "kind", "name", "devices", "available", "migration",
+                 "driver_version", "source")
+
+    def __init__(self, host, parent, type_id, kind, name, devices, available, migration, driver_version,
+                 source=None):
+        self.host, self.parent, self.type_id, self.kind, self.name = host, parent, type_id, kind, name
+        self.devices, self.available, self.migration, self.driver_version = devices, available, migration, \
+            driver_version
+        self.source = source
 
 
 def fleet_members(fleet):
     """One member per (host, parent, type) offered in the fleet; ``source_of`` describes it as a source."""
     members = []
+    type_problems = shape.TypeProblems()
     for host in sorted(fleet):
         facts = fleet[host]
         for pname in sorted(facts.get("parents") or {}):
             types = facts["parents"][pname].get("types") or {}
             for type_id in sorted(types):
                 mtype = types[type_id]
-                if shape.type_problem("parents.%s.types.%s" % (pname, type_id), mtype):
+                if type_problems.problem(pname, type_id, mtype):
                     continue
                 avail, devices = mtype.get("available_instances"), mtype.get("devices")
-                members.append({"host": host, "parent": pname, "type_id": type_id, "kind": KIND_MDEV,
-                                "name": mtype.get("name"),
-                                # The facts' own list, not a copy: members are read only, and many.
-                                "devices": devices if isinstance(devices, list) else list(devices or ()),
-                                "available": avail if is_int(avail) and avail > 0 else 0,
-                                "migration": mtype.get("migration"),
-                                "driver_version": facts["parents"][pname].get("driver_version")})
+                members.append(Member(
+                    host, pname, type_id, KIND_MDEV, mtype.get("name"),
+                    # The facts' own list, not a copy: members are read only, and many.
+                    devices if isinstance(devices, list) else list(devices or ()),
+                    avail if is_int(avail) and avail > 0 else 0, mtype.get("migration"),
+                    facts["parents"][pname].get("driver_version")))
         for physfn, vfs in sorted(shape.gpus_of(facts)[0].items()):
             type_ids = set(str(t) for _a, vf in vfs for t in (vf.get("creatable_types") or {}))
             type_ids.update(str(vf["current_type"]) for _a, vf in vfs if is_int(vf.get("current_type"))
                             and vf["current_type"] > 0)
             for type_id in sorted(t for t in type_ids if gpu_offers(vfs, t)):
-                members.append({"host": host, "parent": physfn, "type_id": type_id, "kind": KIND_VENDOR_VFIO,
-                                "name": next((vf["creatable_types"][type_id] for _a, vf in vfs
-                                              if type_id in (vf.get("creatable_types") or {})), None),
-                                "devices": sorted(a for a, vf in vfs if str(vf.get("current_type")) == type_id),
-                                "available": len(free_vfs(vfs, type_id)), "migration": None,
-                                "driver_version": vfs[0][1].get("driver_version"),
-                                "source": _source.of_gpu(facts, host, physfn, vfs[0][1], type_id)})
+                members.append(Member(
+                    host, physfn, type_id, KIND_VENDOR_VFIO,
+                    next((vf["creatable_types"][type_id] for _a, vf in vfs
+                          if type_id in (vf.get("creatable_types") or {})), None),
+                    sorted(a for a, vf in vfs if str(vf.get("current_type")) == type_id),
+                    len(free_vfs(vfs, type_id)), None, vfs[0][1].get("driver_version"),
+                    _source.of_gpu(facts, host, physfn, vfs[0][1], type_id)))
     return members
 
 
 def source_of(member, fleet):
     """The member as a source (``_source``), built when first asked: most members never are one."""
-    if "source" not in member:
-        member["source"] = _source.of_type(fleet[member["host"]], member["host"], member["parent"], member["type_id"])
-    return member["source"]
+    if member.source is None:
+        member.source = _source.of_type(fleet[member.host], member.host, member.parent, member.type_id)
+    return member.source
 
 
 def _judge(source, member, fleet, context):
     """The pair rule's decision for ``source`` on the member's parent alone."""
-    results, reason = parent_results(source, member["host"], fleet[member["host"]], context, only=member["parent"])
+    results, reason = parent_results(source, member.host, fleet[member.host], context, only=member.parent)
     for result in results or []:
-        if result["parent"] == member["parent"]:
+        if result["parent"] == member.parent:
             return result
     return {"verdict": "not offered", "evidence": None, "reasons": [reason or "the parent does not offer the type"]}
 
@@ -98,7 +117,7 @@ def _mutual(a, b, fleet, context):
 
 
 def _version_of(member):
-    return shape.version_state(member["migration"])[1] if member["kind"] == KIND_MDEV else None
+    return shape.version_state(member.migration)[1] if member.kind == KIND_MDEV else None
 
 
 def _partition(members, fleet, context, keys):
@@ -106,7 +125,8 @@ def _partition(members, fleet, context, keys):
 
     Members with equal keys (``_judge_kinds``) are judged alike, so the rule is asked once per
     pair of kinds, of the first member of each; only the reasons of an undecided member are its
-    own (they name its free instances), so they are asked of each."""
+    own (they name its free instances), so they are asked of each. Returns the domains, the
+    undecided members as (member, reasons) and the members of types without migration support."""
     kinds = {}
     for member in members:
         kinds.setdefault(_kind_of(member, keys), []).append(member)
@@ -116,7 +136,7 @@ def _partition(members, fleet, context, keys):
         same = remaining.pop(0)
         rep = same[0]
         alone, self_record = _mutual(rep, rep, fleet, context)
-        state = shape.version_state(rep["migration"])[0] if rep["kind"] == KIND_MDEV else None
+        state = shape.version_state(rep.migration)[0] if rep.kind == KIND_MDEV else None
         if state == shape.UNSUPPORTED:
             unsupported.extend(same)
             continue
@@ -136,14 +156,14 @@ def _partition(members, fleet, context, keys):
                         "version": _version_of(rep)})
     # Members come in (host, parent) order; a kind at a time they would not.
     order = dict((id(m), n) for n, m in enumerate(members))
-    undecided = [dict(m, reasons=_mutual(m, m, fleet, context)[1]["reasons"])
+    undecided = [(m, _mutual(m, m, fleet, context)[1]["reasons"])
                  for m in sorted(undecided, key=lambda m: order[id(m)])]
     return domains, undecided, sorted(unsupported, key=lambda m: order[id(m)])
 
 
 def _kind_of(member, keys):
     """The member's key: judged alike with every member of equal key."""
-    return keys.member(member["host"], member["parent"], member["type_id"], member["kind"])
+    return keys.member(member.host, member.parent, member.type_id, member.kind)
 
 
 def _takes(source, member, fleet, context, keys, verdicts):
@@ -162,11 +182,11 @@ def _directions(type_domains, fleet, context, keys):
             if a is b or a["version"] is None or b["version"] is None:
                 continue
             source, verdicts = source_of(a["members"][0], fleet), {}
-            hosts = sorted(set(m["host"] for m in b["members"] if _takes(source, m, fleet, context, keys, verdicts)))
+            hosts = sorted(set(m.host for m in b["members"] if _takes(source, m, fleet, context, keys, verdicts)))
             if hosts:
                 accepted.append({"type_id": source["type_id"], "from_version": a["version"],
                                  "to_version": b["version"], "to_hosts": hosts,
-                                 "all": len(hosts) == len(set(m["host"] for m in b["members"]))})
+                                 "all": len(hosts) == len(set(m.host for m in b["members"]))})
     both = set((d["from_version"], d["to_version"]) for d in accepted if d["all"])
     one_way = [d for d in accepted if d["all"] and (d["to_version"], d["from_version"]) not in both]
     return accepted, one_way
@@ -200,15 +220,16 @@ def stranded_devices(fleet, context, judge=None):
     return stranded
 
 
-def migration_domains(fleet, policy="auto", probes=None, members=None):
+def migration_domains(fleet, policy="auto", probes=None, members=None, compact=False):
     """Domains, undecided and unsupported members, probe directions and stranded devices of a fleet
-    (``members``: ``fleet_members(fleet)``, when the caller has them already)."""
+    (``members``: ``fleet_members(fleet)``, when the caller has them already). With ``compact``,
+    each domain's ``members`` is a ``_report_rows.Rows`` (a tuple per member), else a list of dicts."""
     # Each host's shape is checked once for the whole call, not again for each device and each pass.
     context = JudgeContext(policy=policy, probes=probes, host_problem=shape.HostProblems())
     judge = DeviceJudge(fleet, context)
     by_type = {}
     for member in fleet_members(fleet) if members is None else members:
-        by_type.setdefault((member["kind"], member["type_id"]), []).append(member)
+        by_type.setdefault((member.kind, member.type_id), []).append(member)
     domains, undecided, unsupported, accepted, one_way = [], [], [], [], []
     for key in sorted(by_type):
         type_domains, type_undecided, type_unsupported = _partition(by_type[key], fleet, context, judge.keys)
@@ -228,31 +249,33 @@ def migration_domains(fleet, policy="auto", probes=None, members=None):
         members = sorted(domain["members"], key=BY_HOST_AND_PARENT)
         first = members[0]
         result.append({
-            "kind": first["kind"],
-            "type_id": first["type_id"],
-            "type_name": first["name"],
+            "kind": first.kind,
+            "type_id": first.type_id,
+            "type_name": first.name,
             "evidence": domain["evidence"],
             "versions": domain["versions"],
-            "hosts": sorted(set(m["host"] for m in members)),
-            "members": [{"host": m["host"], "parent": m["parent"], "available": m["available"],
-                         "devices": m["devices"]} for m in members],
-            "capacity": sum(m["available"] for m in members),
-            "devices": sum(len(m["devices"]) for m in members),
+            "hosts": sorted(set(m.host for m in members)),
+            "members": Rows(DOMAIN_MEMBER_KEYS, [(m.host, m.parent, m.available, m.devices)
+                                                 for m in members]),
+            "capacity": sum(m.available for m in members),
+            "devices": sum(len(m.devices) for m in members),
             "stranded": [{"host": s["host"], "parent": s["parent"], "device": s["device"], "reasons": s["reasons"]}
-                         for m in members for s in stranded_at.get((m["host"], m["parent"], m["type_id"]), [])],
+                         for m in members for s in stranded_at.get((m.host, m.parent, m.type_id), [])],
         })
     result.sort(key=lambda d: (d["type_id"], d["kind"], d["versions"], d["hosts"]))
     counters = {}
     for domain in result:
         counters[domain["type_id"]] = counters.get(domain["type_id"], 0) + 1
         domain["id"] = "%s#%d" % (domain["type_id"], counters[domain["type_id"]])
+        if not compact:
+            domain["members"] = domain["members"].as_list()
 
     def brief(member, **extra):
-        return dict({"host": member["host"], "parent": member["parent"], "type_id": member["type_id"],
-                     "kind": member["kind"], "available": member["available"], "devices": member["devices"]}, **extra)
+        return dict({"host": member.host, "parent": member.parent, "type_id": member.type_id,
+                     "kind": member.kind, "available": member.available, "devices": member.devices}, **extra)
     return {
         "domains": result,
-        "undecided": [brief(m, reasons=m["reasons"]) for m in undecided],
+        "undecided": [brief(m, reasons=reasons) for m, reasons in undecided],
         "unsupported": [brief(m, version=None) for m in unsupported],
         "accepted": accepted,
         "one_way": one_way,

@@ -15,10 +15,10 @@ __metaclass__ = type
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._domains import (
-    BY_HOST_AND_PARENT,
     fleet_members,
     migration_domains,
 )
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_rows import Rows
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._reservations import Reservations
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import KIND_MDEV
 
@@ -28,6 +28,10 @@ REPORT_VERSION = 2
 HOST_STATUSES = ("ok", "errors", "no facts")
 
 _DOMAIN_KEYS = ("id", "kind", "type_id", "type_name", "evidence", "versions", "hosts", "capacity", "devices")
+# What a placement of a type tells: one per host and parent offering it.
+PLACEMENT_KEYS = ("host", "parent", "available", "reserved", "devices", "version", "migration_supported",
+                  "driver_version", "kernel_release")
+_SUPPORTED = {shape.PUBLISHED: True, shape.UNSUPPORTED: False}
 
 
 def _common_version(hosts_by_version):
@@ -38,55 +42,56 @@ def _common_version(hosts_by_version):
     return ranked[0][1]
 
 
-def build_report(fleet, policy="auto", probes=None, generated_at=None):
+def build_report(fleet, policy="auto", probes=None, generated_at=None, compact=False):
     """The audit report of ``fleet`` (host -> mdev facts, None when a host has no usable facts).
 
     ``probes`` is a lookup host -> probe outcome (``_fleet_input.Fleet.probe_lookup``) or None.
-    Domains and stranded devices come from ``_domains``, that is from the pair rule.
+    Domains and stranded devices come from ``_domains``, that is from the pair rule. With
+    ``compact``, each type's ``placements`` and each domain's ``members`` are ``_report_rows.Rows``
+    (what ``_report_render`` writes; a tuple per record instead of a dict), else lists of dicts.
     """
     usable = dict((h, f) for h, f in fleet.items() if f is not None)
     reservations = dict((h, Reservations(f)) for h, f in usable.items())
     types = {}
     members = fleet_members(usable)
     for member in members:
-        state, version, _detail = shape.version_state(member["migration"]) if member["kind"] == KIND_MDEV \
+        state, version, _detail = shape.version_state(member.migration) if member.kind == KIND_MDEV \
             else (shape.ABSENT, None, None)
-        entry = types.setdefault((member["kind"], member["type_id"]), {
-            "kind": member["kind"], "type_id": member["type_id"], "name": member["name"], "hosts": set(),
-            "versions": {}, "capacity": 0, "devices": 0, "reserved": 0, "placements": [], "parents_at": {}})
+        entry = types.setdefault((member.kind, member.type_id), {
+            "kind": member.kind, "type_id": member.type_id, "name": member.name, "hosts": set(),
+            "versions": {}, "capacity": 0, "devices": 0, "reserved": 0,
+            "placements": Rows(PLACEMENT_KEYS)})
         if entry["name"] is None:
-            entry["name"] = member["name"]
-        entry["hosts"].add(member["host"])
+            entry["name"] = member.name
+        entry["hosts"].add(member.host)
         if version is not None:
-            entry["versions"].setdefault(version, set()).add(member["host"])
-            entry["parents_at"].setdefault((member["host"], version), []).append(member["parent"])
-        entry["capacity"] += member["available"]
-        entry["devices"] += len(member["devices"])
-        reserved = reservations[member["host"]].total(member["parent"], member["type_id"]) \
-            if member["kind"] == KIND_MDEV else 0
+            entry["versions"].setdefault(version, set()).add(member.host)
+        entry["capacity"] += member.available
+        entry["devices"] += len(member.devices)
+        reserved = reservations[member.host].total(member.parent, member.type_id) \
+            if member.kind == KIND_MDEV else 0
         entry["reserved"] += reserved or 0
-        entry["placements"].append({
-            "host": member["host"], "parent": member["parent"], "available": member["available"], "reserved": reserved,
-            "devices": len(member["devices"]), "version": version,
-            "migration_supported": {shape.PUBLISHED: True, shape.UNSUPPORTED: False}.get(state),
-            "driver_version": member["driver_version"], "kernel_release": usable[member["host"]].get("kernel_release")})
+        entry["placements"].values.append((
+            member.host, member.parent, member.available, reserved, len(member.devices), version,
+            _SUPPORTED.get(state), member.driver_version, usable[member.host].get("kernel_release")))
     type_list, drift = [], []
     for (kind, type_id) in sorted(types, key=lambda k: (k[1], k[0])):
         entry = types[(kind, type_id)]
         common = _common_version(entry["versions"])
+        parents_at = _parents_off(entry["placements"], common) if set(entry["versions"]) - {common} else {}
         # Drift is counted per host: a host with two parents of one version is one host off.
         for version in sorted(entry["versions"]):
             if version != common:
                 for host in sorted(entry["versions"][version]):
                     drift.append({"type_id": type_id, "host": host, "version": version, "common_version": common,
-                                  "parents": sorted(entry["parents_at"][(host, version)])})
+                                  "parents": sorted(parents_at[(host, version)])})
         type_list.append({
             "kind": kind, "type_id": type_id, "name": entry["name"], "hosts": sorted(entry["hosts"]),
             "versions": dict((v, sorted(h)) for v, h in sorted(entry["versions"].items())),
             "capacity": entry["capacity"], "devices": entry["devices"], "reserved": entry["reserved"],
-            "placements": sorted(entry["placements"], key=BY_HOST_AND_PARENT),
+            "placements": entry["placements"].sort("host", "parent"),
         })
-    domains = migration_domains(usable, policy, probes, members=members)
+    domains = migration_domains(usable, policy, probes, members=members, compact=True)
     domain_list = [_domain_record(d, reservations) for d in domains["domains"]]
     stranded = _stranded(domains, domain_list)
     vms = domains["vms"]["vms"]
@@ -112,6 +117,11 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
         record.update(_persistence(facts, reservations[host]))
         hosts.append(record)
     errors = [dict(e, host=h) for h in sorted(fleet) if fleet[h] for e in (fleet[h].get("errors") or [])]
+    if not compact:
+        for record in type_list:
+            record["placements"] = record["placements"].as_list()
+        for record in domain_list:
+            record["members"] = record["members"].as_list()
     return {
         "report_version": REPORT_VERSION,
         "generated_at": generated_at,
@@ -148,6 +158,16 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None):
     }
 
 
+def _parents_off(placements, common):
+    """``{(host, version): [parent]}`` of the placements whose version is not ``common``: looked
+    up after the fact for the few hosts that drift, not kept for every placement."""
+    parents_at = {}
+    for host, parent, version in placements.columns("host", "parent", "version"):
+        if version is not None and version != common:
+            parents_at.setdefault((host, version), []).append(parent)
+    return parents_at
+
+
 def _persistence(facts, reservations):
     """Devices with an mdevctl definition (persistent) or without (transient, gone at reboot), and
     the instances reserved on the host; null when mdevctl's definitions are not known."""
@@ -168,9 +188,8 @@ def _domain_vms(domain_list, vms):
             at.setdefault((vm["host"], member["parent"], member["type_id"]), []).append(vm["vm"])
     for domain in domain_list:
         names = set()
-        for member in domain["members"]:
-            names.update("%s@%s" % (name, member["host"])
-                         for name in at.get((member["host"], member["parent"], domain["type_id"]), []))
+        for host, parent in domain["members"].columns("host", "parent"):
+            names.update("%s@%s" % (name, host) for name in at.get((host, parent, domain["type_id"]), []))
         domain["vms"] = sorted(names)
 
 
@@ -178,12 +197,13 @@ def _domain_record(domain, reservations):
     """The report's record of a domain: the documented keys only; ``reserved`` what mdevctl
     auto-start definitions hold of its members' free instances (unknown ones not counted)."""
     record = dict((k, domain.get(k)) for k in _DOMAIN_KEYS)
-    # migration_domains' own member records (host, parent, available, devices), not copies: 10,000
+    # migration_domains' own member rows (host, parent, available, devices), not copies: 10,000
     # hosts make 320,000 of them.
-    record["members"] = domain.get("members") or []
+    record["members"] = domain["members"]
     record["stranded"] = [dict(s) for s in domain.get("stranded") or []]
-    record["reserved"] = sum(reservations[m["host"]].total(m["parent"], record["type_id"]) or 0
-                             for m in record["members"]) if record["kind"] == KIND_MDEV else 0
+    record["reserved"] = sum(reservations[host].total(parent, record["type_id"]) or 0
+                             for host, parent in record["members"].columns("host", "parent")) \
+        if record["kind"] == KIND_MDEV else 0
     return record
 
 
@@ -198,8 +218,8 @@ def _stranded(domains, domain_list):
         return [dict(s, type_id=d["type_id"], domain=d["id"]) for d in domain_list for s in d["stranded"]]
     domain_of = {}
     for d in domain_list:
-        for m in d["members"]:
-            domain_of[(m["host"], m["parent"], d["type_id"])] = d["id"]
+        for host, parent in d["members"].columns("host", "parent"):
+            domain_of[(host, parent, d["type_id"])] = d["id"]
     result = []
     for item in domains["stranded"]:
         entry = dict(item)

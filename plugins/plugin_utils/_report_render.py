@@ -37,6 +37,7 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_pictur
     compatibility,
     host_strip,
 )
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_rows import as_json_data
 
 PAGE_SIZE = 100          # table rows on one page
 LIST_INLINE = 200        # list items written into the page without scripts (all of them are in the data)
@@ -46,8 +47,9 @@ BARS_SHOWN = 40          # capacity bars shown before the rest are folded
 
 def _compact(value):
     # Without ``indent`` the json module uses its C encoder: the report of 10,000 hosts is
-    # written in a second instead of ten.
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    # written in a second instead of ten. A type's placements and a domain's members may be
+    # ``Rows``, made dicts one list at a time as they are written.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=as_json_data)
 
 
 def json_pieces(report):

@@ -12,8 +12,19 @@ import os
 import pytest
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _report_model
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._probe_evidence import outcome_of
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
-from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import SRC_UUID, source_host, target_host
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_render import render_json
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_rows import Rows
+from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import (
+    PARENT,
+    SRC_UUID,
+    TYPE,
+    probe_record,
+    probe_result,
+    source_host,
+    target_host,
+)
 
 SCHEMA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "report-schema.json")
 
@@ -44,8 +55,8 @@ def test_report_of_a_small_fleet():
 def test_stranded_and_accepted_from_the_policy(monkeypatch):
     real = _report_model.migration_domains
 
-    def richer(fleet_facts, policy="auto", probes=None, members=None):
-        result = real(fleet_facts, policy, probes, members)
+    def richer(fleet_facts, policy="auto", probes=None, members=None, compact=False):
+        result = real(fleet_facts, policy, probes, members, compact)
         result["stranded"] = [{"host": "src", "parent": "0000:3b:00.0", "type_id": "nvidia-222", "device": SRC_UUID,
                                "reasons": ["no other host of the domain has a free instance"]}]
         result["accepted"] = [{"type_id": "nvidia-222", "from_version": "v-550", "to_version": "v-551",
@@ -72,3 +83,49 @@ def test_error_hosts():
     report = build_report({"a": facts})
     validate(report)
     assert report["hosts"][0]["status"] == "errors" and report["errors"][0]["host"] == "a"
+
+
+def two_parents(version, other_version=None):
+    """A host whose two parents offer the type, at ``version`` and ``other_version`` (default the same)."""
+    data = target_host(version=version)
+    data["parents"]["0000:3c:00.0"] = target_host(version=version if other_version is None else other_version)[
+        "parents"][PARENT]
+    return data
+
+
+def test_drift_names_each_parent_of_the_host_off_the_common_version():
+    """The parents of a drifting host are found after the fact, from the placements: both parents
+    at the odd version are named, and a host at the common version is not listed (control)."""
+    report = build_report({"a": target_host(version="v-550"), "b": target_host(version="v-550"),
+                           "c": two_parents("v-551"), "d": two_parents("v-550", "v-551")})
+    assert report["version_drift"] == [
+        {"type_id": TYPE, "host": "c", "version": "v-551", "common_version": "v-550",
+         "parents": [PARENT, "0000:3c:00.0"]},
+        {"type_id": TYPE, "host": "d", "version": "v-551", "common_version": "v-550", "parents": ["0000:3c:00.0"]}]
+
+
+def test_drift_without_a_majority_lists_every_host():
+    report = build_report({"a": target_host(version="v-550"), "b": two_parents("v-551")})
+    assert [(d["host"], d["version"], d["common_version"], d["parents"]) for d in report["version_drift"]] == [
+        ("a", "v-550", None, [PARENT]), ("b", "v-551", None, [PARENT, "0000:3c:00.0"])]
+
+
+@pytest.mark.parametrize("probed", [False, True])
+def test_the_compact_report_renders_as_the_plain_one(probed):
+    """The action's report holds placements and domain members as rows; written, it is the report
+    the filter returns, byte for byte, and the filter's holds plain lists only."""
+    data = dict(fleet(), c=two_parents("v-551"), d=two_parents("v-550", "v-551"))
+    # Probed: every parent accepted both versions; "gone" was not probed.
+    results = dict((host, probe_result(*[probe_record(v, parent_name=p) for v in ("v-550", "v-551")
+                                         for p in (PARENT, "0000:3c:00.0")])) for host in data if data[host])
+    probes = (lambda host: outcome_of(results.get(host), host)) if probed else None
+    plain = build_report(data, "auto", probes, "2026-11-27T00:00:00Z")
+    compact = build_report(data, "auto", probes, "2026-11-27T00:00:00Z", compact=True)
+    assert isinstance(compact["types"][0]["placements"], Rows) and isinstance(compact["domains"][0]["members"], Rows)
+    assert all(isinstance(t["placements"], list) for t in plain["types"])
+    assert all(isinstance(d["members"], list) for d in plain["domains"])
+    assert render_json(compact) == render_json(plain)
+    assert json.loads(render_json(compact)) == json.loads(json.dumps(plain))
+    # src, full, newer: one parent each; c and d: two.
+    assert sum(len(t["placements"]) for t in plain["types"]) == 7
+    assert sum(len(d["members"]) for d in plain["domains"]) == 7
