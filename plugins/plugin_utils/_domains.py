@@ -42,26 +42,36 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary im
 BY_HOST_AND_PARENT = attrgetter("host", "parent")
 # What a domain's member record tells: the member, its free instances and its devices.
 DOMAIN_MEMBER_KEYS = ("host", "parent", "available", "devices")
+_DOMAIN_MEMBER_ROW = attrgetter(*DOMAIN_MEMBER_KEYS)
 
 
 class Member:
     """One (host, parent, type) offered in the fleet. Slotted, since a fleet of 10,000 hosts has
-    320,000 of them (112 bytes each; a dict of these keys takes 272). Read only, but for
-    ``source``: None until ``source_of`` describes the member as a source."""
+    320,000 of them (144 bytes each; a dict of these keys would take 656). The audit report's
+    placements and domain members are rows made of them when written (``_report_rows``).
 
-    __slots__ = ("host", "parent", "type_id", "kind", "name", "devices", "available", "migration",
-                 "driver_version", "source")
+    ``state`` and ``version``: ``_facts_shape.version_state`` of the type's migration record
+    (``ABSENT`` and None for a vendor-VFIO GPU). Read only, but for ``source`` (None until
+    ``source_of`` describes the member as a source) and ``reserved`` (None until the report counts
+    the instances that mdevctl definitions hold of it)."""
+
+    __slots__ = ("host", "parent", "type_id", "kind", "name", "devices", "available", "state", "version",
+                 "driver_version", "kernel_release", "source", "reserved")
 
     def __init__(self, host, parent, type_id, kind, name, devices, available, migration, driver_version,
-                 source=None):
+                 kernel_release, source=None):
         self.host, self.parent, self.type_id, self.kind, self.name = host, parent, type_id, kind, name
-        self.devices, self.available, self.migration, self.driver_version = devices, available, migration, \
-            driver_version
+        self.devices, self.available, self.driver_version, self.kernel_release = devices, available, \
+            driver_version, kernel_release
+        self.state, self.version = shape.version_state(migration)[:2] if kind == KIND_MDEV else (shape.ABSENT, None)
         self.source = source
+        self.reserved = None
 
 
 def fleet_members(fleet):
-    """One member per (host, parent, type) offered in the fleet; ``source_of`` describes it as a source."""
+    """One member per (host, parent, type) offered in the fleet, host by host in sorted order (each
+    host's mdev parents and types sorted, then its vendor-VFIO GPUs); ``source_of`` describes one
+    as a source."""
     members = []
     type_problems = shape.TypeProblems()
     for host in sorted(fleet):
@@ -78,7 +88,7 @@ def fleet_members(fleet):
                     # The facts' own list, not a copy: members are read only, and many.
                     devices if isinstance(devices, list) else list(devices or ()),
                     avail if is_int(avail) and avail > 0 else 0, mtype.get("migration"),
-                    facts["parents"][pname].get("driver_version")))
+                    facts["parents"][pname].get("driver_version"), facts.get("kernel_release")))
         for physfn, vfs in sorted(shape.gpus_of(facts)[0].items()):
             type_ids = set(str(t) for _a, vf in vfs for t in (vf.get("creatable_types") or {}))
             type_ids.update(str(vf["current_type"]) for _a, vf in vfs if is_int(vf.get("current_type"))
@@ -89,7 +99,7 @@ def fleet_members(fleet):
                     next((vf["creatable_types"][type_id] for _a, vf in vfs
                           if type_id in (vf.get("creatable_types") or {})), None),
                     sorted(a for a, vf in vfs if str(vf.get("current_type")) == type_id),
-                    len(free_vfs(vfs, type_id)), None, vfs[0][1].get("driver_version"),
+                    len(free_vfs(vfs, type_id)), None, vfs[0][1].get("driver_version"), facts.get("kernel_release"),
                     _source.of_gpu(facts, host, physfn, vfs[0][1], type_id)))
     return members
 
@@ -116,10 +126,6 @@ def _mutual(a, b, fleet, context):
     return one["verdict"] == COMPATIBLE and two["verdict"] == COMPATIBLE, one
 
 
-def _version_of(member):
-    return shape.version_state(member.migration)[1] if member.kind == KIND_MDEV else None
-
-
 def _partition(members, fleet, context, keys):
     """Domains of one (kind, type): each grown around a representative, by the pair rule both ways.
 
@@ -136,8 +142,7 @@ def _partition(members, fleet, context, keys):
         same = remaining.pop(0)
         rep = same[0]
         alone, self_record = _mutual(rep, rep, fleet, context)
-        state = shape.version_state(rep.migration)[0] if rep.kind == KIND_MDEV else None
-        if state == shape.UNSUPPORTED:
+        if rep.state == shape.UNSUPPORTED:
             unsupported.extend(same)
             continue
         if not alone:
@@ -148,12 +153,12 @@ def _partition(members, fleet, context, keys):
         # other member. Acceptance across versions is reported as directions, never merged.
         group, rest = [same], []
         for other in remaining:
-            fits = _version_of(other[0]) == _version_of(rep) and _mutual(rep, other[0], fleet, context)[0]
+            fits = other[0].version == rep.version and _mutual(rep, other[0], fleet, context)[0]
             (group if fits else rest).append(other)
         remaining = rest
         domains.append({"members": [m for kind in group for m in kind], "evidence": self_record["evidence"],
-                        "versions": sorted(set(_version_of(kind[0]) for kind in group) - set([None])),
-                        "version": _version_of(rep)})
+                        "versions": sorted(set(kind[0].version for kind in group) - set([None])),
+                        "version": rep.version})
     # Members come in (host, parent) order; a kind at a time they would not.
     order = dict((id(m), n) for n, m in enumerate(members))
     undecided = [(m, _mutual(m, m, fleet, context)[1]["reasons"])
@@ -223,7 +228,7 @@ def stranded_devices(fleet, context, judge=None):
 def migration_domains(fleet, policy="auto", probes=None, members=None, compact=False):
     """Domains, undecided and unsupported members, probe directions and stranded devices of a fleet
     (``members``: ``fleet_members(fleet)``, when the caller has them already). With ``compact``,
-    each domain's ``members`` is a ``_report_rows.Rows`` (a tuple per member), else a list of dicts."""
+    each domain's ``members`` is a ``_report_rows.Rows`` of its ``Member`` records, else a list of dicts."""
     # Each host's shape is checked once for the whole call, not again for each device and each pass.
     context = JudgeContext(policy=policy, probes=probes, host_problem=shape.HostProblems())
     judge = DeviceJudge(fleet, context)
@@ -255,8 +260,7 @@ def migration_domains(fleet, policy="auto", probes=None, members=None, compact=F
             "evidence": domain["evidence"],
             "versions": domain["versions"],
             "hosts": sorted(set(m.host for m in members)),
-            "members": Rows(DOMAIN_MEMBER_KEYS, [(m.host, m.parent, m.available, m.devices)
-                                                 for m in members]),
+            "members": Rows(DOMAIN_MEMBER_KEYS, members, _DOMAIN_MEMBER_ROW),
             "capacity": sum(m.available for m in members),
             "devices": sum(len(m.devices) for m in members),
             "stranded": [{"host": s["host"], "parent": s["parent"], "device": s["device"], "reasons": s["reasons"]}

@@ -15,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_shape as shape
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._domains import (
+    BY_HOST_AND_PARENT,
     fleet_members,
     migration_domains,
 )
@@ -34,6 +35,11 @@ PLACEMENT_KEYS = ("host", "parent", "available", "reserved", "devices", "version
 _SUPPORTED = {shape.PUBLISHED: True, shape.UNSUPPORTED: False}
 
 
+def _placement_row(member):
+    return (member.host, member.parent, member.available, member.reserved, len(member.devices), member.version,
+            _SUPPORTED.get(member.state), member.driver_version, member.kernel_release)
+
+
 def _common_version(hosts_by_version):
     """The version most hosts of a type publish; None when two versions tie (no majority)."""
     ranked = sorted(((len(hosts), version) for version, hosts in hosts_by_version.items()), reverse=True)
@@ -48,37 +54,38 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None, compact=F
     ``probes`` is a lookup host -> probe outcome (``_fleet_input.Fleet.probe_lookup``) or None.
     Domains and stranded devices come from ``_domains``, that is from the pair rule. With
     ``compact``, each type's ``placements`` and each domain's ``members`` are ``_report_rows.Rows``
-    (what ``_report_render`` writes; a tuple per record instead of a dict), else lists of dicts.
+    of the fleet's members (``_domains.Member``), which ``_report_render`` writes as dicts one list
+    at a time, else lists of dicts.
     """
     usable = dict((h, f) for h, f in fleet.items() if f is not None)
     reservations = dict((h, Reservations(f)) for h, f in usable.items())
     types = {}
     members = fleet_members(usable)
+    # Members come host by host (fleet_members), so a type's hosts, and those of each version, are
+    # listed once each by comparing with the last one listed: a list costs 8 bytes a host, a set
+    # several times that.
     for member in members:
-        state, version, _detail = shape.version_state(member.migration) if member.kind == KIND_MDEV \
-            else (shape.ABSENT, None, None)
+        version = member.version
         entry = types.setdefault((member.kind, member.type_id), {
-            "kind": member.kind, "type_id": member.type_id, "name": member.name, "hosts": set(),
-            "versions": {}, "capacity": 0, "devices": 0, "reserved": 0,
-            "placements": Rows(PLACEMENT_KEYS)})
+            "kind": member.kind, "type_id": member.type_id, "name": member.name, "hosts": [],
+            "versions": {}, "capacity": 0, "devices": 0, "reserved": 0, "placements": []})
         if entry["name"] is None:
             entry["name"] = member.name
-        entry["hosts"].add(member.host)
+        _add_host(entry["hosts"], member.host)
         if version is not None:
-            entry["versions"].setdefault(version, set()).add(member.host)
+            _add_host(entry["versions"].setdefault(version, []), member.host)
         entry["capacity"] += member.available
         entry["devices"] += len(member.devices)
-        reserved = reservations[member.host].total(member.parent, member.type_id) \
+        member.reserved = reservations[member.host].total(member.parent, member.type_id) \
             if member.kind == KIND_MDEV else 0
-        entry["reserved"] += reserved or 0
-        entry["placements"].values.append((
-            member.host, member.parent, member.available, reserved, len(member.devices), version,
-            _SUPPORTED.get(state), member.driver_version, usable[member.host].get("kernel_release")))
+        entry["reserved"] += member.reserved or 0
+        entry["placements"].append(member)
     type_list, drift = [], []
     for (kind, type_id) in sorted(types, key=lambda k: (k[1], k[0])):
         entry = types[(kind, type_id)]
+        placements = Rows(PLACEMENT_KEYS, sorted(entry["placements"], key=BY_HOST_AND_PARENT), _placement_row)
         common = _common_version(entry["versions"])
-        parents_at = _parents_off(entry["placements"], common) if set(entry["versions"]) - {common} else {}
+        parents_at = _parents_off(placements, common) if set(entry["versions"]) - {common} else {}
         # Drift is counted per host: a host with two parents of one version is one host off.
         for version in sorted(entry["versions"]):
             if version != common:
@@ -89,7 +96,7 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None, compact=F
             "kind": kind, "type_id": type_id, "name": entry["name"], "hosts": sorted(entry["hosts"]),
             "versions": dict((v, sorted(h)) for v, h in sorted(entry["versions"].items())),
             "capacity": entry["capacity"], "devices": entry["devices"], "reserved": entry["reserved"],
-            "placements": entry["placements"].sort("host", "parent"),
+            "placements": placements,
         })
     domains = migration_domains(usable, policy, probes, members=members, compact=True)
     domain_list = [_domain_record(d, reservations) for d in domains["domains"]]
@@ -156,6 +163,11 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None, compact=F
         "stranded_vms": [vm for vm in vms if vm["evacuable"] is not True],
         "errors": errors,
     }
+
+
+def _add_host(hosts, host):
+    if not hosts or hosts[-1] != host:
+        hosts.append(host)
 
 
 def _parents_off(placements, common):

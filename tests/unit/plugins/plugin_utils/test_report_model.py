@@ -102,6 +102,9 @@ def test_drift_names_each_parent_of_the_host_off_the_common_version():
         {"type_id": TYPE, "host": "c", "version": "v-551", "common_version": "v-550",
          "parents": [PARENT, "0000:3c:00.0"]},
         {"type_id": TYPE, "host": "d", "version": "v-551", "common_version": "v-550", "parents": ["0000:3c:00.0"]}]
+    # A host with two parents is one host of the type, and of each version it runs.
+    assert report["types"][0]["hosts"] == ["a", "b", "c", "d"]
+    assert report["types"][0]["versions"] == {"v-550": ["a", "b", "d"], "v-551": ["c", "d"]}
 
 
 def test_drift_without_a_majority_lists_every_host():
