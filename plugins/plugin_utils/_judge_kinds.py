@@ -97,6 +97,8 @@ class TargetKeys:
         self._hosts = {}
         self._outcomes = {}
         self._parents = {}
+        # (host, parent) -> {type_id: key} and host -> {type_id: key}: nested rather than keyed by
+        # tuples, which would take a tuple per member (20 MB at 10,000 hosts).
         self._members = {}
         self._targets = {}
         self._same = {}     # equal parts are one object: a key of 10,000 hosts holds few distinct parts
@@ -140,12 +142,15 @@ class TargetKeys:
         """The key of one (host, parent, type) offered on the host, its type well-formed (a member)."""
         if not self._exact or kind != KIND_MDEV:
             return self._numbered(("host", host, parent))
-        key = self._members.get((host, parent, type_id))
+        of_parent = self._members.get((host, parent))
+        if of_parent is None:
+            of_parent = self._members[(host, parent)] = {}
+        key = of_parent.get(type_id)
         if key is None:
             kernel, types_gathered, reservations = self._host(host)
             mtype = self.fleet[host]["parents"][parent]["types"][type_id]
             capacity = mtype.get("available_instances")
-            key = self._members[(host, parent, type_id)] = self._numbered((
+            key = of_parent[type_id] = self._numbered((
                 parent, type_id, kernel, types_gathered, self._outcome(host), self._parent(host, parent),
                 self._type_part(mtype),
                 is_int(capacity) and capacity >= 0, reservations.on(parent, type_id)))
@@ -155,9 +160,12 @@ class TargetKeys:
         """The key of a host as the target of a source of ``kind`` and ``type_id``."""
         if not self._exact or kind != KIND_MDEV:
             return self._numbered(("host", host))
-        key = self._targets.get((host, type_id))
+        of_host = self._targets.get(host)
+        if of_host is None:
+            of_host = self._targets[host] = {}
+        key = of_host.get(type_id)
         if key is None:
-            key = self._targets[(host, type_id)] = self._numbered(self._mdev_host(host, type_id))
+            key = of_host[type_id] = self._numbered(self._mdev_host(host, type_id))
         return key
 
     def _mdev_host(self, host, type_id):
@@ -170,7 +178,7 @@ class TargetKeys:
             if mtype is None:
                 continue
             # A member's key is made for well-formed types only: any other is checked here.
-            if (host, parent, type_id) not in self._members \
+            if type_id not in self._members.get((host, parent), ()) \
                     and shape.type_problem("parents.%s.types.%s" % (parent, type_id), mtype):
                 return ("host", host)
             offers.append((self.member(host, parent, type_id), frozen(mtype.get("available_instances"))))
