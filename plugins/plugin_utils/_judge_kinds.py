@@ -57,11 +57,6 @@ def frozen(value, leave_out=()):
 _UNIQUE = "shared with nothing"
 
 
-def equals_nothing(key):
-    """Whether ``key``, made by ``frozen``, is that of a value equal to nothing else."""
-    return key.__class__ is tuple and key[:1] == (_UNIQUE,)
-
-
 def _frozen(value, leave_out=()):
     if isinstance(value, str) or value is None:
         return value

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import copy
 import json
+from collections.abc import Mapping
 
 import pytest
 
@@ -115,6 +116,58 @@ def test_names_are_one_object_across_hosts_and_the_facts_stay_equal():
     assert first_a is not first_b and first_a["migration"] is first_b["migration"]
     dev_a, dev_b = next(iter(a["devices"].values())), next(iter(b["devices"].values()))
     assert dev_a["parent"] is dev_b["parent"] is next(k for k in a["parents"] if k == PARENT)
-    # A string of another class is left as it is.
+    # A name of another class than str, in a mapping that is not shared, is left as it is.
     assert type(b["parents"][PARENT]["driver"]) is Name and type(a["parents"][PARENT]["driver"]) is str
 
+
+
+class FrozenMapping(Mapping):
+    """A read-only mapping that is not a dict."""
+
+    def __init__(self, data):
+        self._data = dict(data)
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+
+@pytest.mark.parametrize("one, other", [
+    (True, 1), (1, 1.0), (0.0, -0.0), ([1], (1,)), ("1", 1), (None, "null"), (False, 0),
+], ids=["true-1", "1-1.0", "zero-negative-zero", "list-tuple", "str-int", "none-null", "false-0"])
+def test_records_that_differ_as_data_stay_apart(one, other):
+    """Each pair is equal as Python values or as JSON text, not both: the records that hold them
+    are not one (the control: the same value on both hosts is shared)."""
+    data = {"a": host("a"), "b": host("b"), "c": host("c")}
+    for name, value in (("a", one), ("b", other), ("c", one)):
+        data[name]["parents"][OTHER_PARENT]["types"][TYPE]["extra"] = value
+    shared = shared_fleet(data)
+    a, b, c = (shared[h]["parents"][OTHER_PARENT]["types"][TYPE] for h in "abc")
+    assert a is not b and a is c
+    assert type(b["extra"]) is type(other) and b["extra"] == other
+
+
+@pytest.mark.parametrize("key", [1, True, 1.0], ids=["int", "bool", "float"])
+def test_a_key_that_is_not_a_string_is_not_its_text(key):
+    data = {"a": host("a"), "b": host("b")}
+    data["a"]["parents"][OTHER_PARENT]["types"][TYPE]["extra"] = {str(key).lower() if key is True else str(key): 1}
+    data["b"]["parents"][OTHER_PARENT]["types"][TYPE]["extra"] = {key: 1}
+    shared = shared_fleet(data)
+    a, b = (shared[h]["parents"][OTHER_PARENT]["types"][TYPE] for h in "ab")
+    assert a is not b and list(b["extra"]) == [key] and type(list(b["extra"])[0]) is type(key)
+
+
+def test_a_mapping_that_is_not_a_dict_is_left_as_it_is():
+    data = {"a": host("a"), "b": host("b")}
+    for facts in data.values():
+        record = facts["parents"][OTHER_PARENT]["types"][TYPE]
+        record["migration"] = FrozenMapping(record["migration"])
+    shared = shared_fleet(data)
+    a, b = (shared[h]["parents"][OTHER_PARENT]["types"][TYPE] for h in "ab")
+    assert a is data["a"]["parents"][OTHER_PARENT]["types"][TYPE] and b is data["b"]["parents"][OTHER_PARENT]["types"][TYPE]
+    assert a == b
