@@ -58,12 +58,12 @@ class Member:
     __slots__ = ("host", "parent", "type_id", "kind", "name", "devices", "available", "state", "version",
                  "driver_version", "kernel_release", "source", "reserved")
 
-    def __init__(self, host, parent, type_id, kind, name, devices, available, migration, driver_version,
+    def __init__(self, host, parent, type_id, kind, name, devices, available, state_and_version, driver_version,
                  kernel_release, source=None):
         self.host, self.parent, self.type_id, self.kind, self.name = host, parent, type_id, kind, name
         self.devices, self.available, self.driver_version, self.kernel_release = devices, available, \
             driver_version, kernel_release
-        self.state, self.version = shape.version_state(migration)[:2] if kind == KIND_MDEV else (shape.ABSENT, None)
+        self.state, self.version = state_and_version
         self.source = source
         self.reserved = None
 
@@ -74,6 +74,8 @@ def fleet_members(fleet):
     as a source."""
     members = []
     type_problems = shape.TypeProblems()
+    # Shared records (the audit's) are asked once each.
+    state_and_version = shape.PerRecord(lambda record: shape.version_state(record)[:2])
     for host in sorted(fleet):
         facts = fleet[host]
         for pname in sorted(facts.get("parents") or {}):
@@ -87,7 +89,7 @@ def fleet_members(fleet):
                     host, pname, type_id, KIND_MDEV, mtype.get("name"),
                     # The facts' own list, not a copy: members are read only, and many.
                     devices if isinstance(devices, list) else list(devices or ()),
-                    avail if is_int(avail) and avail > 0 else 0, mtype.get("migration"),
+                    avail if is_int(avail) and avail > 0 else 0, state_and_version(mtype.get("migration")),
                     facts["parents"][pname].get("driver_version"), facts.get("kernel_release")))
         for physfn, vfs in sorted(shape.gpus_of(facts)[0].items()):
             type_ids = set(str(t) for _a, vf in vfs for t in (vf.get("creatable_types") or {}))
@@ -99,7 +101,8 @@ def fleet_members(fleet):
                     next((vf["creatable_types"][type_id] for _a, vf in vfs
                           if type_id in (vf.get("creatable_types") or {})), None),
                     sorted(a for a, vf in vfs if str(vf.get("current_type")) == type_id),
-                    len(free_vfs(vfs, type_id)), None, vfs[0][1].get("driver_version"), facts.get("kernel_release"),
+                    len(free_vfs(vfs, type_id)), (shape.ABSENT, None), vfs[0][1].get("driver_version"),
+                    facts.get("kernel_release"),
                     _source.of_gpu(facts, host, physfn, vfs[0][1], type_id)))
     return members
 

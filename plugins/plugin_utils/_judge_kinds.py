@@ -48,6 +48,8 @@ def frozen(value, leave_out=()):
     value that is not JSON data, or nested too deep to walk, equals nothing else, so it is never
     shared. Of a mapping, without the keys in ``leave_out``. A mapping's key order is not kept:
     every reader looks keys up or sorts them."""
+    if value.__class__ is int:
+        return int, value       # a member's free instances, asked for every target: without a call
     try:
         return _frozen(value, leave_out)
     except RecursionError:
@@ -173,8 +175,10 @@ class TargetKeys:
             if mtype is None:
                 continue
             # A member's key is made for well-formed types only: any other is checked here.
-            if type_id not in self._members.get((host, parent), ()) \
-                    and shape.type_problem("parents.%s.types.%s" % (parent, type_id), mtype):
-                return ("host", host)
-            offers.append((self.member(host, parent, type_id), frozen(mtype.get("available_instances"))))
+            key = self._members.get((host, parent), {}).get(type_id)
+            if key is None:
+                if shape.type_problem("parents.%s.types.%s" % (parent, type_id), mtype):
+                    return ("host", host)
+                key = self.member(host, parent, type_id)
+            offers.append((key, frozen(mtype.get("available_instances"))))
         return ("offers", tuple(offers))

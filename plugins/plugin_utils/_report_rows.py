@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from itertools import repeat
 from operator import itemgetter
 
 
@@ -44,8 +45,8 @@ class Rows:
         return len(self.records)
 
     def __iter__(self):
-        keys = self.keys
-        return (dict(zip(keys, values)) for values in self._values())
+        # map rather than a generator: no Python frame per record (320,000 at 10,000 hosts).
+        return map(dict, map(zip, repeat(self.keys), self._values()))
 
     def __repr__(self):
         return "Rows(%r, %d rows)" % (self.keys, len(self.records))

@@ -8,10 +8,12 @@ __metaclass__ = type
 
 import copy
 import json
+import json.encoder
 from collections.abc import Mapping
 
 import pytest
 
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _facts_sharing
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_sharing import SharedRecords
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import PARENT, TYPE
@@ -171,3 +173,17 @@ def test_a_mapping_that_is_not_a_dict_is_left_as_it_is():
     a, b = (shared[h]["parents"][OTHER_PARENT]["types"][TYPE] for h in "ab")
     assert a is data["a"]["parents"][OTHER_PARENT]["types"][TYPE] and b is data["b"]["parents"][OTHER_PARENT]["types"][TYPE]
     assert a == b
+
+
+def test_the_text_of_a_record_is_the_json_modules_with_or_without_its_c_encoder(monkeypatch):
+    record = host("a")["parents"][PARENT]
+    expected = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    assert _facts_sharing._json_text(record) == expected
+    # With a C encoder that answers otherwise, or without one, the json module's own encoder.
+    wrong = _facts_sharing._text_encoder(lambda *args: (lambda value, level: ("[]",)))
+    monkeypatch.setattr(json.encoder, "c_make_encoder", None)
+    missing = _facts_sharing._text_encoder()
+    for encode in (wrong, missing):
+        assert encode(record) == expected
+        with pytest.raises(TypeError):
+            encode({"x": {1}})
