@@ -73,23 +73,25 @@ def fleet_members(fleet):
     host's mdev parents and types sorted, then its vendor-VFIO GPUs); ``source_of`` describes one
     as a source."""
     members = []
-    type_problems = shape.TypeProblems()
-    # Shared records (the audit's) are asked once each.
-    state_and_version = shape.PerRecord(lambda record: shape.version_state(record)[:2])
+    # What a member needs of its type record, asked once per record object (the audit's hosts share
+    # their equal records): None for a malformed record (no member), else its version state.
+    state_of = shape.PerRecord(lambda mtype: None if shape.type_problem("", mtype)
+                               else shape.version_state(mtype.get("migration"))[:2])
     for host in sorted(fleet):
         facts = fleet[host]
         for pname in sorted(facts.get("parents") or {}):
             types = facts["parents"][pname].get("types") or {}
             for type_id in sorted(types):
                 mtype = types[type_id]
-                if type_problems.problem(pname, type_id, mtype):
+                state_and_version = state_of(mtype)
+                if state_and_version is None:
                     continue
                 avail, devices = mtype.get("available_instances"), mtype.get("devices")
                 members.append(Member(
                     host, pname, type_id, KIND_MDEV, mtype.get("name"),
                     # The facts' own list, not a copy: members are read only, and many.
                     devices if isinstance(devices, list) else list(devices or ()),
-                    avail if is_int(avail) and avail > 0 else 0, state_and_version(mtype.get("migration")),
+                    avail if is_int(avail) and avail > 0 else 0, state_and_version,
                     facts["parents"][pname].get("driver_version"), facts.get("kernel_release")))
         for physfn, vfs in sorted(shape.gpus_of(facts)[0].items()):
             type_ids = set(str(t) for _a, vf in vfs for t in (vf.get("creatable_types") or {}))

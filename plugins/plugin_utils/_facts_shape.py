@@ -211,21 +211,6 @@ class HostProblems(PerRecord):
         super(HostProblems, self).__init__(host_problem)
 
 
-class TypeProblems(PerRecord):
-    """``type_problem`` of the type records of many hosts while one call runs: each record object
-    is checked once (the audit's hosts share their equal type records, ``_facts_sharing``), and
-    the sentence, which names where the record is, is made only for a record with a problem."""
-
-    def __init__(self):
-        super(TypeProblems, self).__init__(lambda mtype: type_problem("", mtype) is None)
-
-    def problem(self, parent, type_id, mtype):
-        """``type_problem`` of the type ``type_id`` of parent ``parent``."""
-        if self(mtype):
-            return None
-        return type_problem("parents.%s.types.%s" % (parent, type_id), mtype)
-
-
 def _names(value):
     return isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value)
 
