@@ -73,7 +73,7 @@ fi
 if wants audit; then
   log "4. Audit from cached facts (no connection to any host) vs the floor: ansible-core reading the same cache"
   echo "Fleet: 2 parents x 16 types per host, a device on one type in ten, half the types with a version,"
-  echo "one host in 500 with malformed facts, one in 250 not in the cache. 100,000 hosts take about 10 minutes and 6 GiB."
+  echo "one host in 500 with malformed facts, one in 250 not in the cache. 100,000 hosts take about 6 minutes and 3 GiB."
   echo "Medians of the rounds (seconds, and peak resident memory from /usr/bin/time):"
   echo "| hosts | audit (s) | floor (s) | time ratio | audit peak (MiB) | floor peak (MiB) | memory ratio | JSON report (MiB) |"
   echo "|---|---|---|---|---|---|---|---|"
