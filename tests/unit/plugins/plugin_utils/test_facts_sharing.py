@@ -119,8 +119,7 @@ def test_names_are_one_object_across_hosts_and_the_facts_stay_equal():
     dev_a, dev_b = next(iter(a["devices"].values())), next(iter(b["devices"].values()))
     assert dev_a["parent"] is dev_b["parent"] is next(k for k in a["parents"] if k == PARENT)
     # A name of another class than str, in a mapping that is not shared, is left as it is.
-    assert type(b["parents"][PARENT]["driver"]) is Name and type(a["parents"][PARENT]["driver"]) is str
-
+    assert b["parents"][PARENT]["driver"].__class__ is Name and a["parents"][PARENT]["driver"].__class__ is str
 
 
 class FrozenMapping(Mapping):
