@@ -19,12 +19,14 @@ Contract: records are shared only when equal as data: their JSON texts (keys sor
 values, so a list is not a tuple and a key ``1`` is not ``"1"``; a value that is not JSON data (a
 set, an object, a mapping that is not a dict), or is nested too deep to encode, is equal to
 nothing. No reader can tell a shared record from its own but by its key order, which every reader
-ignores (keys are looked up or sorted), and by the class of its containers and strings: a shared
-record is a plain ``dict`` or ``list`` holding the strings of the host that published it first (a
-``str`` subclass is equal to the plain string: readers compare strings by value). A name is
-replaced by the shared one only when it is a plain ``str``. The facts given are not changed: the
-mappings above the shared records are new. Shared facts are read only, like all facts here. For the
-audit's report only: its files are written from the records, and nothing templates them afterwards.
+ignores (keys are looked up or sorted), and by the class of its values: a shared record is a plain
+``dict`` or ``list`` holding the values of the host that published it first, and a value of a
+subclass of ``str``, ``int``, ``float`` or ``list`` (ansible-core's tagged values, from variables
+read from YAML) is equal to the plain value with the same text (readers compare values, and test
+types with ``isinstance``). A name is replaced by the shared one only when it is a plain ``str``.
+The facts given are not changed: the mappings above the shared records are new. Shared facts are
+read only, like all facts here. For the audit's report only: its files are written from the
+records, and nothing templates them afterwards.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -123,7 +123,9 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None, compact=F
                   "vms": None if host in vms_unknown else vms_by_host.get(host, 0), "vms_unknown": vms_unknown.get(host)}
         record.update(_persistence(facts, reservations[host]))
         hosts.append(record)
-    errors = [dict(e, host=h) for h in sorted(fleet) if fleet[h] for e in (fleet[h].get("errors") or [])]
+    # The documented keys only (docs/report-schema.json): an error with more keys is written without them.
+    errors = [{"host": h, "path": e.get("path"), "errno": e.get("errno"), "message": e.get("message")}
+              for h in sorted(fleet) if fleet[h] for e in (fleet[h].get("errors") or [])]
     if not compact:
         for record in type_list:
             record["placements"] = record["placements"].as_list()

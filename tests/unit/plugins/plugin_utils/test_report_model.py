@@ -12,6 +12,7 @@ import os
 import pytest
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _report_model
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import host_problem
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._probe_evidence import outcome_of
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_model import build_report
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_render import render_json
@@ -132,3 +133,27 @@ def test_the_compact_report_renders_as_the_plain_one(probed):
     # src, full, newer: one parent each; c and d: two.
     assert sum(len(t["placements"]) for t in plain["types"]) == 7
     assert sum(len(d["members"]) for d in plain["domains"]) == 7
+
+
+@pytest.mark.parametrize("errors", [
+    ["EIO"], "EIO", {"path": "/sys/x"}, [{"path": "/sys/x", "errno": 5, "message": "Input/output error"}],
+    [{"path": {"/sys/x"}, "errno": "EIO", "message": "m"}],
+], ids=["list of strings", "string", "mapping", "errno not a string", "path a set"])
+def test_malformed_errors_leave_the_host_without_usable_facts(errors):
+    """A traceback at the report's error list, before: the host is now one without usable facts."""
+    facts = target_host()
+    facts["errors"] = errors
+    assert host_problem(facts) == "errors is not a list of read errors (each with path, errno and message strings)"
+    control = target_host()
+    control["errors"] = [{"path": "/sys/x", "errno": "EIO", "message": "Input/output error"}]
+    assert host_problem(control) is None
+    assert build_report({"a": control})["errors"] == [dict(control["errors"][0], host="a")]
+
+
+def test_an_error_is_written_with_its_documented_keys_only():
+    facts = target_host()
+    facts["errors"] = [{"path": "/sys/x", "errno": "EIO", "message": "Input/output error", "extra": {1}}]
+    report = build_report({"a": facts}, generated_at="2026-11-27T00:00:00Z")
+    validate(report)
+    assert report["errors"] == [{"host": "a", "path": "/sys/x", "errno": "EIO", "message": "Input/output error"}]
+    assert json.loads(render_json(report))["errors"] == report["errors"]
