@@ -47,7 +47,7 @@ _DOMAIN_MEMBER_ROW = attrgetter(*DOMAIN_MEMBER_KEYS)
 
 class Member:
     """One (host, parent, type) offered in the fleet. Slotted, since a fleet of 10,000 hosts has
-    320,000 of them (144 bytes each; a dict of these keys would take 656). The audit report's
+    320,000 of them (136 bytes each; a dict of these keys would take 464). The audit report's
     placements and domain members are rows made of them when written (``_report_rows``).
 
     ``state`` and ``version``: ``_facts_shape.version_state`` of the type's migration record
