@@ -391,7 +391,8 @@ def _load_partial(path):
 def remove_merged(merged):
     """``(removed, left)``: the partial reports merged, removed once the report is written, and
     those left because they changed since they were read (a slice run again meanwhile: its new
-    report was not merged, so it is kept for the next merge)."""
+    report was not merged, so it is kept for the next merge). One already gone (another merge, or
+    someone, removed it meanwhile) is neither: what was asked is done, and the report written."""
     removed, left = [], []
     for path, (_partial, seen) in merged:
         try:
@@ -400,6 +401,8 @@ def remove_merged(merged):
                 continue
             os.unlink(path)
             removed.append(path)
+        except FileNotFoundError:
+            continue
         except OSError as exc:
             raise AnsibleActionFail("%s: the report is written, but the partial report %s could not be removed: %s"
                                     % (PLUGIN, path, to_native(exc)))

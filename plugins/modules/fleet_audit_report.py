@@ -114,7 +114,8 @@ options:
     description:
       - With O(merge_from), keep the partial reports once the report is written. When V(false), each one is removed
         then, unless it changed since it was read (a slice run again meanwhile; it is kept for the next merge, and
-        listed in RV(left)). Nothing is removed in check mode or when the merge fails.
+        listed in RV(left)); one already removed by someone else meanwhile is in neither list. Nothing is removed in
+        check mode or when the merge fails.
     type: bool
     default: true
     version_added: 0.2.0

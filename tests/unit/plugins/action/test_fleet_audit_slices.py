@@ -237,3 +237,32 @@ def test_merged_partials_are_removed_when_asked_but_one_written_again_is_kept(tm
     result = run({"dest": str(tmp_path / "again"), "merge_from": again, "keep_merged": False}, data={})
     assert result["removed"] == again and result["left"] == [] and result["changed"]
     assert not any(os.path.exists(p) for p in again)
+
+
+@pytest.mark.parametrize("gone", ["before the check", "between the check and the removal"])
+def test_a_partial_removed_by_someone_else_meanwhile_is_neither_removed_nor_left(tmp_path, monkeypatch, gone):
+    """The task failed after the report was written, before; the file is gone as asked. The
+    others are removed (control), and a file that cannot be removed for another reason still fails."""
+    paths = write_slices(tmp_path / "parts", fleet())
+    merged = [(path, _load_partial(path)) for path in paths]
+    if gone == "before the check":
+        os.unlink(paths[1])
+    else:
+        real_unlink = os.unlink
+
+        def raced(path, *args, **kwargs):
+            if path == paths[1]:
+                real_unlink(path)       # someone else was first
+            return real_unlink(path, *args, **kwargs)
+        monkeypatch.setattr(os, "unlink", raced)
+    assert remove_merged(merged) == ([paths[0], paths[2]], [])
+    assert not any(os.path.exists(p) for p in paths)
+    monkeypatch.undo()
+    again = write_slices(tmp_path / "again", fleet())
+    merged = [(path, _load_partial(path)) for path in again]
+
+    def refused(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", path)
+    monkeypatch.setattr(os, "unlink", refused)
+    with pytest.raises(AnsibleError, match="could not be removed: .*Permission denied"):
+        remove_merged(merged)
