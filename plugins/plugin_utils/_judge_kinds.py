@@ -84,6 +84,17 @@ def _judged_type(same, mtype):
     return _one_of(same, frozen(mtype, leave_out=_TYPE_NOT_JUDGED))
 
 
+class _OfParent:
+    """One parent's part of its members' keys: ``common`` (the number of what they share: the
+    parent, its host's kernel, types subset and probe outcome, and the parent's own record), its
+    ``types`` and its host's ``reservations``, and ``keys``, type_id -> key, as they are made."""
+
+    __slots__ = ("common", "types", "reservations", "keys")
+
+    def __init__(self, common, types, reservations):
+        self.common, self.types, self.reservations, self.keys = common, types, reservations, {}
+
+
 class TargetKeys:
     """Keys of the targets of one fleet and one ``JudgeContext``, each part computed once."""
 
@@ -93,8 +104,7 @@ class TargetKeys:
         self._exact = context.where is None and not context.match_vars
         self._hosts = {}
         self._outcomes = {}
-        self._parents = {}
-        # (host, parent) -> {type_id: key} and host -> {type_id: key}: nested rather than keyed by
+        # (host, parent) -> _OfParent and host -> {type_id: key}: nested rather than keyed by
         # tuples, which would take a tuple per member (20 MB at 10,000 hosts).
         self._members = {}
         self._targets = {}
@@ -128,29 +138,30 @@ class TargetKeys:
             self._outcomes[host] = self._shared(frozen(self.context.probes(host)))
         return self._outcomes[host]
 
-    def _parent(self, host, parent):
-        part = self._parents.get((host, parent))
-        if part is None:
+    def _of_parent(self, host, parent):
+        """The parent's ``_OfParent``: what the keys of all its types share is made once per parent."""
+        of_parent = self._members.get((host, parent))
+        if of_parent is None:
+            kernel, types_gathered, reservations = self._host(host)
             facts_of_parent = self.fleet[host]["parents"][parent]
-            part = self._parents[(host, parent)] = self._shared(frozen(facts_of_parent, leave_out=("types",)))
-        return part
+            of_parent = self._members[(host, parent)] = _OfParent(
+                self._numbered(("parent", parent, kernel, types_gathered, self._outcome(host),
+                                self._shared(frozen(facts_of_parent, leave_out=("types",))))),
+                facts_of_parent["types"], reservations)
+        return of_parent
 
     def member(self, host, parent, type_id, kind=KIND_MDEV):
         """The key of one (host, parent, type) offered on the host, its type well-formed (a member)."""
         if not self._exact or kind != KIND_MDEV:
             return self._numbered(("host", host, parent))
-        of_parent = self._members.get((host, parent))
-        if of_parent is None:
-            of_parent = self._members[(host, parent)] = {}
-        key = of_parent.get(type_id)
+        of_parent = self._of_parent(host, parent)
+        key = of_parent.keys.get(type_id)
         if key is None:
-            kernel, types_gathered, reservations = self._host(host)
-            mtype = self.fleet[host]["parents"][parent]["types"][type_id]
+            mtype = of_parent.types[type_id]
             capacity = mtype.get("available_instances")
-            key = of_parent[type_id] = self._numbered((
-                parent, type_id, kernel, types_gathered, self._outcome(host), self._parent(host, parent),
-                self._type_part(mtype),
-                is_int(capacity) and capacity >= 0, reservations.on(parent, type_id)))
+            key = of_parent.keys[type_id] = self._numbered((
+                of_parent.common, type_id, self._type_part(mtype),
+                is_int(capacity) and capacity >= 0, of_parent.reservations.on(parent, type_id)))
         return key
 
     def host(self, host, kind, type_id):
@@ -175,7 +186,8 @@ class TargetKeys:
             if mtype is None:
                 continue
             # A member's key is made for well-formed types only: any other is checked here.
-            key = self._members.get((host, parent), {}).get(type_id)
+            of_parent = self._members.get((host, parent))
+            key = None if of_parent is None else of_parent.keys.get(type_id)
             if key is None:
                 if shape.type_problem("parents.%s.types.%s" % (parent, type_id), mtype):
                     return ("host", host)

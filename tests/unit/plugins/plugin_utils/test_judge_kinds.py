@@ -173,5 +173,7 @@ def test_equal_keys_are_one_number_and_equal_parts_one_object():
     assert all(isinstance(n, int) for n in numbers)
     assert numbers[0] == numbers[1] != numbers[2] and numbers[3] == numbers[4] != numbers[5]
     assert len(set(numbers)) == 4
-    assert keys._parent("a", PARENT) is keys._parent("b", PARENT)
+    # What a parent's types share in their keys is made once per parent, equal for equal parents.
+    assert keys._of_parent("a", PARENT).common == keys._of_parent("b", PARENT).common \
+        != keys._of_parent("c", PARENT).common
     assert _judge_kinds.frozen is frozen
