@@ -17,18 +17,32 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import PerRecord
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import host_level_problem, judge_device
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._judge_kinds import TargetKeys, frozen
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._vocabulary import COMPATIBLE
 
 
-def signature_of(source):
+# Of a source, what host-level rules alone read (``host_level_problem``, asked of each host).
+_HOST_LEVEL = frozenset(("host", "device", "parent", "machine_id", "boot_id"))
+
+
+def signature_of(source, part_of=frozen):
     """Everything of a source that ``judge_device`` reads: sources with equal signatures are judged alike.
 
     Its host, parent and machine are read by host-level rules only (``host_level_problem``, asked
-    of each host); of its device, only whether there is one (a device has its own version record)."""
-    ignored = ("host", "device", "parent", "machine_id", "boot_id")
-    return source.get("device") is not None, frozen(source, leave_out=ignored)
+    of each host); of its device, only whether there is one (a device has its own version record).
+    ``part_of`` freezes each of its values that is not a string, None or a number: ``frozen``, or a
+    ``_facts_shape.PerRecord`` of it where many sources hold the same records (the audit's shared
+    facts), so that each record is walked once."""
+    return source.get("device") is not None, frozenset([
+        (key, value if value.__class__ is str or value is None else
+         (value.__class__, value) if value.__class__ in _NUMBERS else part_of(value))
+        for key, value in source.items() if key not in _HOST_LEVEL])
+
+
+# Frozen as ``frozen`` freezes them, without a call (a source's flags and counts).
+_NUMBERS = (bool, int)
 
 
 def _count_key(record):
@@ -51,11 +65,12 @@ class DeviceJudge:
         self.fleet = fleet
         self.context = context
         self.keys = TargetKeys(fleet, context)
+        self._parts = PerRecord(frozen)     # a source's records, frozen once for all its devices
         self._judged = {}       # signature -> ({host: record}, [hosts whose record fits], verdict counts)
         self._records = {}      # (signature, target key) -> record
 
     def _pass(self, source):
-        signature = signature_of(source)
+        signature = signature_of(source, self._parts)
         found = self._judged.get(signature)
         if found is None:
             records = {}

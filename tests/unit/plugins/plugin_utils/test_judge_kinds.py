@@ -17,6 +17,8 @@ import copy
 import pytest
 
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils import _domains, _judge_kinds
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._device_judge import signature_of
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._facts_shape import PerRecord
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._host_verdict import JudgeContext
 from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._judge_kinds import TargetKeys, frozen
 from ansible_collections.vfio.mdev_migration.tests.unit.plugins.fleet_facts import (
@@ -142,6 +144,22 @@ def test_frozen_tells_apart_what_the_rule_tells_apart():
     # Keys as typed as values: 1, True and 1.0 are one key to Python, three to a reader that prints them.
     assert len(set(frozen({key: "a"}) for key in (1, True, 1.0, "1"))) == 4
     assert frozen({0.0: "a"}) != frozen({-0.0: "a"}) and frozen([1]) != frozen((1,))
+
+
+def test_a_signature_made_through_a_memo_of_records_is_the_signature_itself():
+    # The device judge freezes a source's records through a memo (each shared record walked once):
+    # the lie would be two sources that differ in a record, or in a flag's type, judged alike.
+    record = {"supported": True, "version": "v-550"}
+    sources = [{"kind": "mdev", "host": "a", "device": "u", "parent": PARENT, "migration": record,
+                "device_migration": {"supported": True, "version": value}, "driver_in_tree": flag}
+               for value in (True, 1, 1.0, "1", None) for flag in (True, 1, None)]
+    memo = PerRecord(frozen)
+    with_memo = [signature_of(source, memo) for source in sources]
+    assert with_memo == [signature_of(source) for source in sources]
+    assert len(set(with_memo)) == len(sources) == 15
+    # What only host-level rules read is left out; whether there is a device is not (the control).
+    same = dict(sources[0], host="b", device="w", parent=OTHER_PARENT, machine_id="m", boot_id="b")
+    assert signature_of(same, memo) == with_memo[0] != signature_of(dict(sources[0], device=None), memo)
 
 
 def nested(depth):
