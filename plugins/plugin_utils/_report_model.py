@@ -99,7 +99,7 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None, compact=F
             "placements": placements,
         })
     domains = migration_domains(usable, policy, probes, members=members, compact=True)
-    domain_list = [_domain_record(d, reservations) for d in domains["domains"]]
+    domain_list = [_domain_record(d) for d in domains["domains"]]
     stranded = _stranded(domains, domain_list)
     vms = domains["vms"]["vms"]
     _domain_vms(domain_list, vms)
@@ -196,18 +196,27 @@ def _persistence(facts, reservations):
 
 def _domain_vms(domain_list, vms):
     """Each domain's ``vms``: the running VMs with a device on one of its members."""
-    at = {}
+    at = {}     # type_id -> {(host, parent): [VM]}
     for vm in vms:
         for member in vm["members"]:
-            at.setdefault((vm["host"], member["parent"], member["type_id"]), []).append(vm["vm"])
+            at.setdefault(member["type_id"], {}).setdefault((vm["host"], member["parent"]), []).append(vm["vm"])
     for domain in domain_list:
         names = set()
-        for host, parent in domain["members"].columns("host", "parent"):
-            names.update("%s@%s" % (name, host) for name in at.get((host, parent, domain["type_id"]), []))
+        held = at.get(domain["type_id"]) or {}
+        for host, parent in _among_members(domain, held):
+            names.update("%s@%s" % (name, host) for name in held[(host, parent)])
         domain["vms"] = sorted(names)
 
 
-def _domain_record(domain, reservations):
+def _among_members(domain, pairs):
+    """Those of ``pairs`` ((host, parent), of the domain's type) that are members of ``domain``:
+    the few members that hold a VM or a stranded device are looked up, no table of all is made."""
+    if not pairs:
+        return set()
+    return set(pairs).intersection(domain["members"].columns("host", "parent"))
+
+
+def _domain_record(domain):
     """The report's record of a domain: the documented keys only; ``reserved`` what mdevctl
     auto-start definitions hold of its members' free instances (unknown ones not counted)."""
     record = dict((k, domain.get(k)) for k in _DOMAIN_KEYS)
@@ -215,8 +224,8 @@ def _domain_record(domain, reservations):
     # hosts make 320,000 of them.
     record["members"] = domain["members"]
     record["stranded"] = [dict(s) for s in domain.get("stranded") or []]
-    record["reserved"] = sum(reservations[host].total(parent, record["type_id"]) or 0
-                             for host, parent in record["members"].columns("host", "parent")) \
+    # Each member's own count (``Member.reserved``, set by build_report), 0 where unknown.
+    record["reserved"] = sum(member.reserved or 0 for member in record["members"].records) \
         if record["kind"] == KIND_MDEV else 0
     return record
 
@@ -230,9 +239,12 @@ def _stranded(domains, domain_list):
     """
     if domains.get("stranded") is None:
         return [dict(s, type_id=d["type_id"], domain=d["id"]) for d in domain_list for s in d["stranded"]]
+    wanted = {}     # type_id -> {(host, parent)} of the stranded devices
+    for item in domains["stranded"]:
+        wanted.setdefault(item.get("type_id"), set()).add((item.get("host"), item.get("parent")))
     domain_of = {}
     for d in domain_list:
-        for host, parent in d["members"].columns("host", "parent"):
+        for host, parent in _among_members(d, wanted.get(d["type_id"])):
             domain_of[(host, parent, d["type_id"])] = d["id"]
     result = []
     for item in domains["stranded"]:

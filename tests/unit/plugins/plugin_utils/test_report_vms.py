@@ -111,6 +111,17 @@ def test_each_domain_lists_its_vms():
     assert by_type[TYPE]["vms"] == ["web01@src"]
 
 
+def test_a_domain_lists_its_own_vms_not_those_of_another_domain_of_the_type():
+    # Two domains of one type (two versions), each with a VM on its own member: the lie would be a
+    # VM listed in the domain of the same type it is not in.
+    old = with_vms(source_host(version="v-550"), web01=(True, [SRC_UUID]))
+    new = with_vms(facts(parents={PARENT: parent({TYPE: mtype(3, "v-551", devices=[OTHER_UUID])})},
+                         devices={OTHER_UUID: device(PARENT, TYPE)}), db02=(True, [OTHER_UUID]))
+    report = build_report({"old": old, "new": new, "t": with_vms(target_host(version="v-550"))})
+    vms = dict((tuple(d["versions"]), d["vms"]) for d in report["domains"] if d["type_id"] == TYPE)
+    assert vms == {("v-550",): ["web01@old"], ("v-551",): ["db02@new"]}
+
+
 def test_persistent_transient_and_reserved_per_host_and_type():
     src = with_definitions(two_device_host(), a=(PARENT, TYPE, "auto", True))
     src["defined"] = {SRC_UUID: dict(src["defined"].popitem()[1])}      # web01's device is defined
@@ -123,6 +134,8 @@ def test_persistent_transient_and_reserved_per_host_and_type():
     placements = dict((p["host"], p) for t in report["types"] if t["type_id"] == TYPE for p in t["placements"])
     assert placements["t"]["reserved"] == 1 and placements["t"]["available"] == 3 and placements["plain"]["reserved"] is None
     assert [t["reserved"] for t in report["types"] if t["type_id"] == TYPE] == [1]
+    # The domain counts what its members reserve: t's one, src's none (its definition is active).
+    assert [d["reserved"] for d in report["domains"] if d["type_id"] == TYPE] == [1]
 
 
 @pytest.mark.parametrize("broken", ["unreadable_file", "unlistable_dir"])
@@ -131,9 +144,11 @@ def test_unknown_reservations_are_null_not_zero(broken):
         target = with_definitions(target_host(), a=(PARENT, None, None, False))
     else:
         target = with_definitions(target_host(), error="EACCES")
-    report = build_report({"t": target})
+    report = build_report({"t": target, "u": with_definitions(target_host(), r=(PARENT, TYPE, "auto", False))})
     assert report["hosts"][0]["reserved"] is None
     assert report["types"][0]["placements"][0]["reserved"] is None
+    # Unknown counts as none in the totals; u's known reservation still counts (the control).
+    assert report["types"][0]["reserved"] == 1 and report["domains"][0]["reserved"] == 1
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "html"])
