@@ -37,7 +37,7 @@ from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_pictur
     compatibility,
     host_strip,
 )
-from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_rows import as_json_data
+from ansible_collections.vfio.mdev_migration.plugins.plugin_utils._report_rows import Rows, ValueTexts, as_json_data, json_text
 
 PAGE_SIZE = 100          # table rows on one page
 LIST_INLINE = 200        # list items written into the page without scripts (all of them are in the data)
@@ -52,9 +52,21 @@ def _compact(value):
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=as_json_data)
 
 
+def _item_text(item, texts):
+    """``_compact(item)``. A record holding ``Rows`` (a type's placements, a domain's members) is
+    written key by key, its rows column by column (``_report_rows.json_text``): the same text,
+    without a dict per row."""
+    if isinstance(item, dict) and any(isinstance(value, Rows) for value in item.values()) \
+            and all(key.__class__ is str for key in item):
+        return "{%s}" % ",".join("%s:%s" % (_compact(key), json_text(value, texts) if isinstance(value, Rows)
+                                             else _compact(value)) for key, value in sorted(item.items()))
+    return _compact(item)
+
+
 def json_pieces(report):
     """``render_json``'s text in pieces, a line or a top-level list item each: a large report is
     written, or compared with a file, as it is rendered, never held whole."""
+    texts = ValueTexts(_compact)    # the rows' values, each encoded once for the whole report
     yield "{\n"
     keys = sorted(report)
     for index, key in enumerate(keys):
@@ -64,7 +76,7 @@ def json_pieces(report):
             yield "%s: [\n" % _compact(key)
             last = len(value) - 1
             for position, item in enumerate(value):
-                yield _compact(item) + (",\n" if position < last else "\n")
+                yield _item_text(item, texts) + (",\n" if position < last else "\n")
             yield "]%s\n" % comma
         else:
             yield "%s: %s%s\n" % (_compact(key), _compact(value), comma)
