@@ -58,8 +58,9 @@ def _item_text(item, texts):
     without a dict per row."""
     if isinstance(item, dict) and any(isinstance(value, Rows) for value in item.values()) \
             and all(key.__class__ is str for key in item):
-        return "{%s}" % ",".join("%s:%s" % (_compact(key), json_text(value, texts) if isinstance(value, Rows)
-                                             else _compact(value)) for key, value in sorted(item.items()))
+        return "{%s}" % ",".join(
+            "%s:%s" % (_compact(key), json_text(value, texts) if isinstance(value, Rows) else _compact(value))
+            for key, value in sorted(item.items()))
     return _compact(item)
 
 
