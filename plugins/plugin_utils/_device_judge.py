@@ -36,7 +36,7 @@ def signature_of(source, part_of=frozen):
     ``_facts_shape.PerRecord`` of it where many sources hold the same records (the audit's shared
     facts), so that each record is walked once."""
     return source.get("device") is not None, frozenset([
-        (key, value if value.__class__ is str or value is None else
+        (key if key.__class__ is str else frozen(key), value if value.__class__ is str or value is None else
          (value.__class__, value) if value.__class__ in _NUMBERS else part_of(value))
         for key, value in source.items() if key not in _HOST_LEVEL])
 

@@ -17,8 +17,8 @@ once; they are given out as dicts to callers that hand the report on as plain da
 
 Contract: a ``Rows`` reads as the list of dicts ``dict(zip(keys, row(record)))``, in the order of
 its records; ``columns(*keys)`` gives the tuples of some values without making dicts;
-``json_text`` is the text ``json.dumps`` writes for that list, keys sorted and no spaces. Every
-record has a value for every key. The objects must not change while the report is read.
+``json_text`` is the text ``json.dumps`` writes for that list, keys sorted and no spaces. The
+objects must not change while the report is read.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -106,12 +106,18 @@ def json_text(rows, texts):
     record (640,000 of them at 10,000 hosts)."""
     if not len(rows):
         return "[]"
-    order = sorted(range(len(rows.keys)), key=rows.keys.__getitem__)
-    columns = list(zip(*rows._values()))
+    keys, values = rows.keys, list(rows._values())
+    if not keys or len(set(keys)) < len(keys) or any(key.__class__ is not str for key in keys) \
+            or set(map(len, values)) != {len(keys)}:
+        # No key, a key twice or not a string, a record short or long: what dict(zip()) makes of
+        # them, written as the json module writes it.
+        return texts.encode(rows.as_list())
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    columns = list(zip(*values))
     # Each record's text joined from its pieces in C: '{"key":', value, ',"key2":', value2, ..., '}'.
     pieces = []
     for position, i in enumerate(order):
-        pieces.append(repeat(("{" if position == 0 else ",") + texts.encode(rows.keys[i]) + ":"))
+        pieces.append(repeat(("{" if position == 0 else ",") + texts.encode(keys[i]) + ":"))
         pieces.append(texts.column(columns[i]))
     pieces.append(repeat("}"))
     return "[%s]" % ",".join(map("".join, zip(*pieces)))

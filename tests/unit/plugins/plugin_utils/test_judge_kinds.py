@@ -160,6 +160,8 @@ def test_a_signature_made_through_a_memo_of_records_is_the_signature_itself():
     # What only host-level rules read is left out; whether there is a device is not (the control).
     same = dict(sources[0], host="b", device="w", parent=OTHER_PARENT, machine_id="m", boot_id="b")
     assert signature_of(same, memo) == with_memo[0] != signature_of(dict(sources[0], device=None), memo)
+    # A key is as typed as a value: True is not 1 (equal keys to Python).
+    assert signature_of({True: "x", "device": None}, memo) != signature_of({1: "x", "device": None}, memo)
 
 
 def nested(depth):

@@ -110,3 +110,14 @@ def test_a_column_of_equal_values_of_other_classes_is_written_value_by_value():
     counted = ValueTexts(lambda value: calls.append(value) or dumps(value))
     assert json_text(Rows(("h",), [("a",), ("b",), ("a",), ("a",)]), counted) == '[{"h":"a"},{"h":"b"},{"h":"a"},{"h":"a"}]'
     assert sorted(c for c in calls if c != "h") == ["a", "b"]
+
+
+@pytest.mark.parametrize("keys, records", [
+    ((), [(), ()]),                     # no key: each record an empty object
+    (("a", "a"), [(1, 2)]),             # a key twice: the last value, as dict() keeps it
+    ((2, 1), [("x", "y")]),             # keys that are not strings: written as the json module writes them
+    (("a", "b"), [(1,), (1, 2, 3)]),    # records short and long: as zip() pairs them
+], ids=["no-key", "key-twice", "int-key", "ragged"])
+def test_rows_of_odd_shape_are_written_as_their_dicts(keys, records):
+    rows = Rows(keys, records)
+    assert json_text(rows, ValueTexts(dumps)) == dumps(rows.as_list())
