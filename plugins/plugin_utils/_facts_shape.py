@@ -29,8 +29,8 @@ UNREADABLE = "unreadable"       # it exists but could not be read, or its value 
 NOT_GATHERED = "not_gathered"   # mdev_facts ran without the versions subset
 
 _STR = (str, type(None))
-# What mdev_facts tells of each read error.
-_ERROR_KEYS = ("path", "errno", "message")
+# What mdev_facts tells of each read error (and the audit report writes of it).
+ERROR_KEYS = ("path", "errno", "message")
 # Times as mdev_facts writes gathered_at and the audit generated_at (UTC), and the clock skew
 # between machines tolerated before a time in the future is distrusted.
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -179,7 +179,7 @@ def host_problem(facts):
         return "gather_subset is not a list of names"
     errors = facts.get("errors")
     if errors is not None and not (isinstance(errors, (list, tuple)) and all(
-            _is_mapping(e) and all(isinstance(e.get(k), _STR) for k in _ERROR_KEYS) for e in errors)):
+            _is_mapping(e) and all(isinstance(e.get(k), _STR) for k in ERROR_KEYS) for e in errors)):
         return "errors is not a list of read errors (each with path, errno and message strings)"
     for name, parent in (facts.get("parents") or {}).items():
         problem = parent_problem("parents.%s" % name, parent)

@@ -124,7 +124,7 @@ def build_report(fleet, policy="auto", probes=None, generated_at=None, compact=F
         record.update(_persistence(facts, reservations[host]))
         hosts.append(record)
     # The documented keys only (docs/report-schema.json): an error with more keys is written without them.
-    errors = [{"host": h, "path": e.get("path"), "errno": e.get("errno"), "message": e.get("message")}
+    errors = [dict([("host", h)] + [(key, e.get(key)) for key in shape.ERROR_KEYS])
               for h in sorted(fleet) if fleet[h] for e in (fleet[h].get("errors") or [])]
     if not compact:
         for record in type_list:
